@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The one API between userland (bhyve, bhyvectl, bhyveload, tests) and
+ * the engine.  Shaped like FreeBSD's lib/libvmmapi/vmmapi.h (VMMAPI_VERSION
+ * 0200): same names, argument order and meaning.  Functions return 0 or -1
+ * with errno set, as the FreeBSD library does, unless noted.
+ */
+#ifndef _VMMAPI_H_
+#define _VMMAPI_H_
+
+#include <sys/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/vmm.h"
+
+#define	VMMAPI_VERSION	0200
+
+struct vmctx;
+struct vcpu;
+
+enum vm_mmap_style {
+	VM_MMAP_NONE,
+	VM_MMAP_ALL,
+	VM_MMAP_SPARSE,
+};
+
+#define	VM_MEM_F_INCORE	0x01
+#define	VM_MEM_F_WIRED	0x02
+
+/* Memory segment identifiers. */
+enum {
+	VM_SYSMEM,
+	VM_BOOTROM,
+	VM_FRAMEBUFFER,
+	VM_PCIROM,
+};
+
+#define	VM_LOWMEM_LIMIT		(3ULL << 30)
+#define	VM_HIGHMEM_BASE		(4ULL << 30)
+
+/* vm_openf() flags */
+#define	VMMAPI_OPEN_CREATE	0x01
+#define	VMMAPI_OPEN_REINIT	0x02
+
+struct vm_run {
+	int		cpuid;
+	void		*cpuset;	/* for IPI exits */
+	size_t		cpusetsize;
+	struct vm_exit	*vm_exit;
+};
+
+/* Lifecycle */
+int	vm_create(const char *name);
+struct vmctx *vm_open(const char *name);
+struct vmctx *vm_openf(const char *name, int flags);
+void	vm_close(struct vmctx *ctx);
+void	vm_destroy(struct vmctx *ctx);
+int	vm_reinit(struct vmctx *ctx);
+const char *vm_get_name(struct vmctx *ctx);
+struct vcpu *vm_vcpu_open(struct vmctx *ctx, int vcpuid);
+void	vm_vcpu_close(struct vcpu *vcpu);
+int	vcpu_id(struct vcpu *vcpu);
+
+/* Memory */
+int	vm_parse_memsize(const char *optarg, size_t *memsize);
+int	vm_setup_memory(struct vmctx *ctx, size_t len, enum vm_mmap_style s);
+void	vm_set_memflags(struct vmctx *ctx, int flags);
+int	vm_get_memflags(struct vmctx *ctx);
+uint32_t vm_get_lowmem_limit(struct vmctx *ctx);
+size_t	vm_get_lowmem_size(struct vmctx *ctx);
+vm_paddr_t vm_get_highmem_base(struct vmctx *ctx);
+size_t	vm_get_highmem_size(struct vmctx *ctx);
+void	*vm_map_gpa(struct vmctx *ctx, vm_paddr_t gaddr, size_t len);
+vm_paddr_t vm_rev_map_gpa(struct vmctx *ctx, void *addr);
+int	vm_create_devmem(struct vmctx *ctx, int segid, const char *name,
+	    size_t len);
+int	vm_mmap_memseg(struct vmctx *ctx, vm_paddr_t gpa, int segid,
+	    vm_ooffset_t segoff, size_t len, int prot);
+int	vm_munmap_memseg(struct vmctx *ctx, vm_paddr_t gpa, size_t len);
+
+/* Registers */
+int	vm_set_register(struct vcpu *vcpu, int reg, uint64_t val);
+int	vm_get_register(struct vcpu *vcpu, int reg, uint64_t *retval);
+int	vm_set_register_set(struct vcpu *vcpu, unsigned int count,
+	    const int *regnums, uint64_t *regvals);
+int	vm_get_register_set(struct vcpu *vcpu, unsigned int count,
+	    const int *regnums, uint64_t *regvals);
+int	vm_set_desc(struct vcpu *vcpu, int reg, uint64_t base, uint32_t limit,
+	    uint32_t access);
+int	vm_get_desc(struct vcpu *vcpu, int reg, uint64_t *base,
+	    uint32_t *limit, uint32_t *access);
+int	vm_get_seg_desc(struct vcpu *vcpu, int reg, struct seg_desc *seg_desc);
+int	vcpu_reset(struct vcpu *vcpu);
+
+/* Running */
+int	vm_run(struct vcpu *vcpu, struct vm_run *vmrun);
+int	vm_suspend(struct vmctx *ctx, enum vm_suspend_how how);
+int	vm_restart_instruction(struct vcpu *vcpu);
+int	vm_get_intinfo(struct vcpu *vcpu, uint64_t *i1, uint64_t *i2);
+int	vm_set_intinfo(struct vcpu *vcpu, uint64_t exit_intinfo);
+int	vm_inject_exception(struct vcpu *vcpu, int vector, int errcode_valid,
+	    uint32_t errcode, int restart_instruction);
+
+/* Capabilities */
+int	vm_capability_name2type(const char *capname);
+const char *vm_capability_type2name(int type);
+int	vm_get_capability(struct vcpu *vcpu, enum vm_cap_type cap, int *retval);
+int	vm_set_capability(struct vcpu *vcpu, enum vm_cap_type cap, int val);
+
+/* Interrupts */
+int	vm_lapic_irq(struct vcpu *vcpu, int vector);
+int	vm_lapic_local_irq(struct vcpu *vcpu, int vector);
+int	vm_lapic_msi(struct vmctx *ctx, uint64_t addr, uint64_t msg);
+int	vm_ioapic_assert_irq(struct vmctx *ctx, int irq);
+int	vm_ioapic_deassert_irq(struct vmctx *ctx, int irq);
+int	vm_ioapic_pulse_irq(struct vmctx *ctx, int irq);
+int	vm_ioapic_pincount(struct vmctx *ctx, int *pincount);
+int	vm_isa_assert_irq(struct vmctx *ctx, int atpic_irq, int ioapic_irq);
+int	vm_isa_deassert_irq(struct vmctx *ctx, int atpic_irq, int ioapic_irq);
+int	vm_isa_pulse_irq(struct vmctx *ctx, int atpic_irq, int ioapic_irq);
+int	vm_isa_set_irq_trigger(struct vmctx *ctx, int atpic_irq,
+	    enum vm_intr_trigger trigger);
+int	vm_inject_nmi(struct vcpu *vcpu);
+int	vm_get_x2apic_state(struct vcpu *vcpu, enum x2apic_state *s);
+int	vm_set_x2apic_state(struct vcpu *vcpu, enum x2apic_state s);
+
+/* Topology and CPU sets (cpuset_t is a Linux cpu_set_t here) */
+int	vm_set_topology(struct vmctx *ctx, uint16_t sockets, uint16_t cores,
+	    uint16_t threads, uint16_t maxcpus);
+int	vm_get_topology(struct vmctx *ctx, uint16_t *sockets, uint16_t *cores,
+	    uint16_t *threads, uint16_t *maxcpus);
+int	vm_activate_cpu(struct vcpu *vcpu);
+int	vm_suspend_cpu(struct vcpu *vcpu);
+int	vm_resume_cpu(struct vcpu *vcpu);
+int	vm_suspend_all_cpus(struct vmctx *ctx);
+int	vm_resume_all_cpus(struct vmctx *ctx);
+
+/* Statistics */
+uint64_t *vm_get_stats(struct vcpu *vcpu, struct timeval *ret_tv,
+	    int *ret_entries);
+const char *vm_get_stat_desc(struct vmctx *ctx, int index);
+
+#endif /* _VMMAPI_H_ */
