@@ -10,11 +10,11 @@
 CC	?= cc
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
-B	:= build-san
+B	?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 else
-B	:= build
+B	?= build
 SANFLAGS :=
 endif
 
