@@ -34,7 +34,8 @@ BHYVECTL_SRCS	:= $(sort $(wildcard bhyvectl/*.c))
 BHYVELOAD_SRCS	:= $(sort $(wildcard bhyveload/*.c))
 UNIT_SRCS	:= $(sort $(wildcard tests/unit/test_*.c))
 
-obj = $(patsubst %.c,$(B)/%.o,$(1))
+# Objects live under $(B)/obj/: $(B)/bhyve etc. are the programs.
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 LIBVMM		:= $(B)/libvmm.a
 LIBVMMAPI	:= $(B)/libvmmapi.a
@@ -53,7 +54,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRCS))
 .PHONY: all check run deps bench clean tests guests
 all: $(PROGS) tests
 
-$(B)/%.o: %.c
+$(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -74,7 +75,8 @@ $(B)/bhyvectl: $(call obj,$(BHYVECTL_SRCS)) $(LIBS)
 $(B)/bhyveload: $(call obj,$(BHYVELOAD_SRCS)) $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIBS)
+$(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(LIBS)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 # Differential CPU tester and other test programs (tests/diff/*.c: one
@@ -82,6 +84,7 @@ $(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIBS)
 DIFF_SRCS := $(sort $(wildcard tests/diff/*.c))
 ifneq ($(DIFF_SRCS),)
 $(B)/tests/difftest: $(call obj,$(DIFF_SRCS)) $(LIBS)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 TEST_BINS += $(B)/tests/difftest
 endif

@@ -74,7 +74,8 @@ vm_paddr_t vm_get_highmem_base(struct vmctx *ctx);
 size_t	vm_get_highmem_size(struct vmctx *ctx);
 void	*vm_map_gpa(struct vmctx *ctx, vm_paddr_t gaddr, size_t len);
 vm_paddr_t vm_rev_map_gpa(struct vmctx *ctx, void *addr);
-int	vm_create_devmem(struct vmctx *ctx, int segid, const char *name,
+/* As FreeBSD: the segment's host mapping, or MAP_FAILED with errno. */
+void	*vm_create_devmem(struct vmctx *ctx, int segid, const char *name,
 	    size_t len);
 int	vm_mmap_memseg(struct vmctx *ctx, vm_paddr_t gpa, int segid,
 	    vm_ooffset_t segoff, size_t len, int prot);
@@ -94,7 +95,17 @@ int	vm_get_desc(struct vcpu *vcpu, int reg, uint64_t *base,
 int	vm_get_seg_desc(struct vcpu *vcpu, int reg, struct seg_desc *seg_desc);
 int	vcpu_reset(struct vcpu *vcpu);
 
-/* Running */
+/*
+ * Running.  vm_run() fills *vmrun->vm_exit.  Exits complete KVM-style
+ * (DESIGN §3): for an IN (VM_EXITCODE_INOUT, u.inout.in) userland stores
+ * the value read in u.inout.eax, for an MMIO read in u.mmio.data, of the
+ * struct vm_exit it got back, and passes that struct to the next vm_run()
+ * of the vCPU, which finishes the instruction with it.  OUT and MMIO
+ * writes need nothing.  RDMSR/WRMSR: as FreeBSD, userland sets RAX/RDX
+ * with vm_set_register() and the next vm_run() retires the instruction;
+ * after vm_inject_exception(..., restart_instruction = 1) or
+ * vm_restart_instruction() the instruction is executed again instead.
+ */
 int	vm_run(struct vcpu *vcpu, struct vm_run *vmrun);
 int	vm_suspend(struct vmctx *ctx, enum vm_suspend_how how);
 int	vm_restart_instruction(struct vcpu *vcpu);

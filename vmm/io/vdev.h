@@ -47,6 +47,23 @@ void	vcallout_destroy(struct vcallout *c);
 void	vcallout_reset(struct vcallout *c, uint64_t deadline_ns);
 void	vcallout_stop(struct vcallout *c);
 bool	vcallout_pending(struct vcallout *c);
+/*
+ * Additions (vcallout.c):
+ * - create_manual: a wheel without a thread, for unit tests with a fake
+ *   clock; run_due() fires every callout whose deadline <= now, on the
+ *   calling thread, and returns how many fired.  (Also usable on a
+ *   threaded wheel.)
+ * - cancel: unlink a pending callout WITHOUT waiting for a running
+ *   callback, so it may be called with the device lock held (stop() must
+ *   not be, if the callback takes that lock).  A callback that raced with
+ *   cancel still runs once: it must recheck its state under its lock.
+ * - wheel_now: the wheel's clock.
+ * Destroy every callout of a wheel before destroying the wheel.
+ */
+struct vcallout_wheel *vcallout_wheel_create_manual(const struct vdev_clock *clk);
+int	vcallout_wheel_run_due(struct vcallout_wheel *w);
+uint64_t vcallout_wheel_now(const struct vcallout_wheel *w);
+void	vcallout_cancel(struct vcallout *c);
 
 /*
  * Interrupt lines, wired by the platform.  isa: legacy IRQ 0-15 to the
@@ -69,5 +86,54 @@ struct vdev_intr {
 	/* something became pending for vcpu (-1: all): wake/kick it */
 	void	(*notify)(void *arg, int vcpu);
 };
+
+/*
+ * Save/restore (DESIGN 7): a versioned, self-describing record of named
+ * 64-bit fields.  The caller provides the field array (cap entries);
+ * a device's snapshot fills dev/version and puts fields, its restore
+ * checks dev/version and gets fields by name (order does not matter).
+ * Times are stored relative to the clock's "now" at save time, so a
+ * record restores under another clock base.
+ */
+#include <errno.h>
+#include <string.h>
+
+#define	VDEV_SNAP_NAMELEN	32
+struct vdev_snap_field {
+	char		name[VDEV_SNAP_NAMELEN];
+	uint64_t	val;
+};
+struct vdev_snap {
+	char		dev[16];	/* "vatpit", ... */
+	uint32_t	version;	/* of that device's record */
+	unsigned	n;		/* fields used */
+	unsigned	cap;		/* fields available */
+	struct vdev_snap_field *f;
+};
+
+static inline int
+vdev_snap_put(struct vdev_snap *s, const char *name, uint64_t val)
+{
+	if (s->n >= s->cap || strlen(name) >= VDEV_SNAP_NAMELEN)
+		return (-ENOSPC);
+	strcpy(s->f[s->n].name, name);
+	s->f[s->n].val = val;
+	s->n++;
+	return (0);
+}
+
+static inline int
+vdev_snap_get(const struct vdev_snap *s, const char *name, uint64_t *val)
+{
+	unsigned i;
+
+	for (i = 0; i < s->n; i++) {
+		if (strcmp(s->f[i].name, name) == 0) {
+			*val = s->f[i].val;
+			return (0);
+		}
+	}
+	return (-ENOENT);
+}
 
 #endif /* _VMM_IO_VDEV_H_ */

@@ -17,6 +17,20 @@
  * restartable: do every memory access before committing registers).
  * The run loop rewinds RIP and delivers.  The same rule makes exits to
  * userland for port and MMIO accesses restartable: see struct x86_replay.
+ *
+ * Run-loop contract (run.c): when a handler is called, cpu->rip already
+ * holds the address of the NEXT instruction (wrapped to the code size);
+ * the instruction's own address is cpu->rip - in->len.  Branch handlers
+ * simply overwrite cpu->rip.  On X86_FAULT the loop restores RIP to the
+ * instruction and calls x86_deliver(); on X86_EXIT it restores RIP too
+ * (the instruction re-executes with the replay log), unless the handler
+ * set cpu->exit_retired = 1 (the instruction is complete, e.g. PAUSE,
+ * an RDMSR/WRMSR that userland finishes, ...): RIP then stays past it.
+ * HLT: the handler sets cpu->halted = 1 and returns X86_OK; the loop
+ * exits with VM_EXITCODE_HLT when no interrupt is pending.  Handlers
+ * that change mode, IF, CS, paging or RIP end the decoded block (decode.c
+ * marks every sysinsn.h handler so).  x86_run() fills exit->rip and
+ * exit->inst_length (address and length of the exiting instruction).
  */
 #ifndef _VMM_X86_CPU_H_
 #define _VMM_X86_CPU_H_
@@ -280,6 +294,13 @@ struct x86_cpu {
 	alignas(64) uint8_t fxstate[512];
 
 	struct x86_replay replay;
+	/*
+	 * mmu.c: icount when the replay log was started.  A log whose
+	 * instruction has retired since (icount moved on within a block)
+	 * is dropped before the next device access, so run.c need not
+	 * clear the log after every instruction.
+	 */
+	uint64_t	replay_icount;
 	struct x86_tlb	*tlb;		/* mmu.c */
 	struct x86_icache *icache;	/* run.c */
 	struct x86_machine *mach;
@@ -287,6 +308,10 @@ struct x86_cpu {
 	void		*bus_ctx;
 	int		vcpuid;
 	struct vm_exit	*exit;		/* where x86_run() reports */
+	uint8_t		exit_retired;	/* see the run-loop contract above */
+	uint8_t		pause_exit;	/* VM_CAP_PAUSE_EXIT: PAUSE exits */
+	uint64_t	run_budget;	/* x86_run() returns BOGUS after this
+					   many instructions; 0: unlimited */
 	uint64_t	icount;		/* instructions retired */
 };
 
@@ -348,6 +373,13 @@ int	x86_code_page(struct x86_cpu *cpu, uint64_t la, const uint8_t **hpage,
 /* Guest physical accesses (page walks, descriptor tables after paging). */
 int	x86_pread(struct x86_cpu *cpu, uint64_t gpa, unsigned size, void *dst)
 	    X86_WUR;
+/*
+ * Soft TLB lifecycle: x86_cpu_init() calls x86_mmu_init() (0 or -ENOMEM),
+ * x86_cpu_fini() calls x86_mmu_fini().  Without it the MMU still works,
+ * uncached (mmu.c).
+ */
+int	x86_mmu_init(struct x86_cpu *cpu) X86_WUR;
+void	x86_mmu_fini(struct x86_cpu *cpu);
 void	x86_tlb_flush(struct x86_cpu *cpu, bool global_too);
 void	x86_tlb_flush_page(struct x86_cpu *cpu, uint64_t la);
 /* A page got decoded code: called by run.c, see x86_machine. */

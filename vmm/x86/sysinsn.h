@@ -9,6 +9,27 @@
 
 #include "vmm/x86/cpu.h"
 
+/*
+ * RIP and exit conventions of these handlers (system.c's proposal; the
+ * run loop is the authority, see run.c):
+ *  - On entry cpu->rip is the address of the NEXT instruction (the run
+ *    loop advanced it by in->len); the instruction starts at
+ *    cpu->rip - in->len.  A handler that transfers control (INT n, IRET,
+ *    SYSCALL...) sets cpu->rip itself.
+ *  - X86_FAULT: nothing committed; the run loop rewinds RIP and delivers
+ *    cpu->exc with x86_deliver().
+ *  - X86_EXIT: the instruction did NOT retire (MMIO/INOUT replay exits):
+ *    the run loop rewinds RIP to the instruction start.  RDMSR/WRMSR
+ *    exits to userland set cpu->exit_retired = 1 (cpu.h run-loop
+ *    contract): userland completes them (RAX/RDX for RDMSR), as bhyve's
+ *    vmexit_rdmsr does.  VM_EXITCODE_SUSPENDED (triple fault): RIP moot.
+ *  - HLT does not exit itself: it sets cpu->halted = 1 and retires
+ *    (cpu->rip = next instruction).  The run loop, at the instruction
+ *    boundary, wakes on a deliverable interrupt/NMI or exits with
+ *    VM_EXITCODE_HLT (u.hlt.rflags) while cpu->halted stays set.
+ *  - STI and MOV/POP SS set cpu->intr_shadow = 1; the run loop clears it
+ *    after the next instruction retires and blocks interrupts meanwhile.
+ */
 #define X86_SYSOP(name) \
 	int name(struct x86_cpu *cpu, const struct x86_insn *in)
 

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The LPC bridge's configuration side: -l parsing and the "lpc" PCI
+ * emulation entry.  The bridge's device model (config space, PIRQ
+ * routing, legacy resources) belongs to the platform code.
+ *
+ * -l forms (reference section 2b), device names in any case:
+ *   comN,BACKEND               lpc.comN.path=BACKEND (the rest verbatim)
+ *   bootrom,ROM[,VARS][,k=v]   lpc.bootrom, lpc.bootvars, lpc.k=v
+ *   tpm,TYPE,PATH[,k=v]        tpm.type, tpm.path, tpm.k=v, tpm.version
+ *   pc-testdev                 lpc.pc-testdev=true
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bhyve/config.h"
+#include "bhyve/pci_emul.h"
+#include "bhyve/pci_lpc.h"
+
+#define	LPC_UART_NUM	4
+
+static const char *const lpc_uart_names[LPC_UART_NUM] = {
+	"com1", "com2", "com3", "com4"
+};
+
+static const char lpc_testdev_name[] = "pc-testdev";
+
+const struct pci_devemu pci_de_lpc = {
+	.pe_emu = "lpc",
+};
+
+/* Pop the next comma token from *strp (strsep), NULL when exhausted. */
+static char *
+next_token(char **strp)
+{
+	return (strsep(strp, ","));
+}
+
+static int
+lpc_parse_bootrom(const char *opts, char *str)
+{
+	config_node_t *lpc;
+	char *rom, *vars;
+
+	rom = next_token(&str);
+	if (rom == NULL || *rom == '\0') {
+		fprintf(stderr, "invalid bootrom option \"%s\"\n", opts);
+		return (-EINVAL);
+	}
+	set_config_value("lpc.bootrom", rom);
+	lpc = find_config_node("lpc");
+	vars = next_token(&str);
+	if (vars == NULL)
+		return (0);
+	/* The second token is the variable store unless it is k=v. */
+	if (strchr(vars, '=') == NULL) {
+		if (*vars != '\0')
+			set_config_value("lpc.bootvars", vars);
+	} else if (pci_parse_legacy_config(lpc, vars) != 0) {
+		return (-EINVAL);
+	}
+	if (pci_parse_legacy_config(lpc, str) != 0)
+		return (-EINVAL);
+	return (0);
+}
+
+static int
+lpc_parse_tpm(const char *opts, char *str)
+{
+	config_node_t *tpm;
+	char *type, *path;
+
+	type = next_token(&str);
+	if (type == NULL || *type == '\0') {
+		fprintf(stderr, "invalid tpm type \"%s\"\n", opts);
+		return (-EINVAL);
+	}
+	path = next_token(&str);
+	if (path == NULL || *path == '\0') {
+		fprintf(stderr, "invalid tpm path \"%s\"\n", opts);
+		return (-EINVAL);
+	}
+	tpm = create_config_node("tpm");
+	if (tpm == NULL)
+		return (-EINVAL);
+	set_config_value_node(tpm, "type", type);
+	set_config_value_node(tpm, "path", path);
+	if (pci_parse_legacy_config(tpm, str) != 0)
+		return (-EINVAL);
+	set_config_value_node_if_unset(tpm, "version", "2.0");
+	return (0);
+}
+
+/* The backend is everything after the name: "tcp=[::1]:22,..." stays. */
+static int
+lpc_parse_uart(const char *opts, const char *name, const char *backend)
+{
+	char key[sizeof("lpc.comN.path")];
+
+	if (backend == NULL) {
+		fprintf(stderr, "%s: missing backend in \"%s\"\n", name,
+		    opts);
+		return (-EINVAL);
+	}
+	snprintf(key, sizeof(key), "lpc.%s.path", name);
+	set_config_value(key, backend);
+	return (0);
+}
+
+static int
+lpc_parse_device(const char *opts, char *dev, char *str)
+{
+	char key[sizeof("lpc.") + sizeof(lpc_testdev_name)];
+	int unit;
+
+	if (strcasecmp(dev, "bootrom") == 0)
+		return (lpc_parse_bootrom(opts, str));
+	if (strcasecmp(dev, "tpm") == 0)
+		return (lpc_parse_tpm(opts, str));
+	for (unit = 0; unit < LPC_UART_NUM; unit++) {
+		if (strcasecmp(dev, lpc_uart_names[unit]) == 0)
+			return (lpc_parse_uart(opts, lpc_uart_names[unit],
+			    str));
+	}
+	if (strcasecmp(dev, lpc_testdev_name) == 0) {
+		snprintf(key, sizeof(key), "lpc.%s", lpc_testdev_name);
+		set_config_bool(key, true);
+		return (0);
+	}
+	return (-ENOENT);
+}
+
+int
+lpc_device_parse(const char *opts)
+{
+	char *copy, *str, *dev;
+	int error;
+
+	copy = str = strdup(opts);
+	if (copy == NULL)
+		return (-ENOMEM);
+	dev = next_token(&str);
+	error = lpc_parse_device(opts, dev, str);
+	free(copy);
+	return (error);
+}
+
+void
+lpc_print_supported_devices(void)
+{
+	int unit;
+
+	printf("bootrom\n");
+	for (unit = 0; unit < LPC_UART_NUM; unit++)
+		printf("%s\n", lpc_uart_names[unit]);
+	printf("tpm\n");
+	printf("%s\n", lpc_testdev_name);
+}
+
+const char *
+lpc_bootrom(void)
+{
+	return (get_config_value("lpc.bootrom"));
+}
+
+const char *
+lpc_fwcfg(void)
+{
+	return (get_config_value("lpc.fwcfg"));
+}

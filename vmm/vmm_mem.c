@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Guest physical memory: see vmm_mem.h for the layout.
+ *
+ * Locking: `mtx` serializes changes to segs[] and maps[].  The CPU's
+ * lookups (vmm_mem_ram_page) read without it: lowmem/highmem are set
+ * once, and a map entry is published by a release store of its `used`
+ * flag after it is filled in.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "libvmmapi/vmmapi.h"	/* VM_SYSMEM; types only */
+#include "vmm/vmm_mem.h"
+
+struct vmm_seg {
+	bool		used;
+	bool		sysmem;
+	int		fd;		/* memfd */
+	size_t		len;
+	void		*host;		/* devmem: host view for userland */
+	char		name[VMM_SEGNAME_MAX];
+};
+
+struct vmm_map {
+	_Atomic bool	used;
+	uint64_t	gpa;
+	uint64_t	len;
+	uint64_t	off;
+	int		segid;
+	int		prot;
+};
+
+struct vmm_mem {
+	pthread_mutex_t	mtx;		/* protects segs, maps updates */
+	uint8_t		*resv;		/* reservation incl. guards */
+	size_t		resv_len;
+	uint8_t		*base;		/* gpa 0 */
+	size_t		lowmem;
+	size_t		highmem;
+	bool		incore;
+	struct vmm_seg	segs[VMM_MAX_MEMSEGS];
+	struct vmm_map	maps[VMM_MAX_MEMMAPS];
+};
+
+struct vmm_mem *
+vmm_mem_create(void)
+{
+	struct vmm_mem *m;
+	void *p;
+
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return (NULL);
+	m->resv_len = VMM_GUARD_SIZE + VMM_GPA_LIMIT + VMM_GUARD_SIZE;
+	/* Address space only: PROT_NONE private mappings are not charged. */
+	p = mmap(NULL, m->resv_len, PROT_NONE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		free(m);
+		return (NULL);
+	}
+	m->resv = p;
+	m->base = m->resv + VMM_GUARD_SIZE;
+	for (int i = 0; i < VMM_MAX_MEMSEGS; i++)
+		m->segs[i].fd = -1;
+	pthread_mutex_init(&m->mtx, NULL);
+	return (m);
+}
+
+void
+vmm_mem_destroy(struct vmm_mem *m)
+{
+	if (m == NULL)
+		return;
+	munmap(m->resv, m->resv_len);
+	for (int i = 0; i < VMM_MAX_MEMSEGS; i++) {
+		struct vmm_seg *s = &m->segs[i];
+
+		if (!s->used)
+			continue;
+		if (s->host != NULL)
+			munmap(s->host, s->len);
+		close(s->fd);
+	}
+	pthread_mutex_destroy(&m->mtx);
+	free(m);
+}
+
+static int
+seg_alloc_locked(struct vmm_mem *m, int segid, size_t len, bool sysmem,
+    const char *name)
+{
+	struct vmm_seg *s;
+	int fd;
+
+	if (segid < 0 || segid >= VMM_MAX_MEMSEGS)
+		return (-EINVAL);
+	if (len == 0 || (len & VMM_PAGE_MASK) != 0 || len > VMM_GPA_LIMIT)
+		return (-EINVAL);
+	s = &m->segs[segid];
+	if (s->used)
+		return (-EEXIST);
+	fd = memfd_create(name, MFD_CLOEXEC);
+	if (fd < 0)
+		return (-errno);
+	if (ftruncate(fd, (off_t)len) != 0) {
+		int error = -errno;
+
+		close(fd);
+		return (error);
+	}
+	s->used = true;
+	s->sysmem = sysmem;
+	s->fd = fd;
+	s->len = len;
+	s->host = NULL;
+	strncpy(s->name, name, sizeof(s->name) - 1);
+	return (0);
+}
+
+/* Does [gpa, gpa + len) overlap an existing mapping? */
+static bool
+map_overlaps(struct vmm_mem *m, uint64_t gpa, uint64_t len)
+{
+	for (int i = 0; i < VMM_MAX_MEMMAPS; i++) {
+		struct vmm_map *mp = &m->maps[i];
+
+		if (!atomic_load(&mp->used))
+			continue;
+		if (gpa < mp->gpa + mp->len && mp->gpa < gpa + len)
+			return (true);
+	}
+	return (false);
+}
+
+static int
+mmap_locked(struct vmm_mem *m, uint64_t gpa, int segid, uint64_t off,
+    size_t len, int prot)
+{
+	struct vmm_seg *s;
+	struct vmm_map *mp = NULL;
+	int mflags;
+
+	if (segid < 0 || segid >= VMM_MAX_MEMSEGS || !m->segs[segid].used)
+		return (-EINVAL);
+	s = &m->segs[segid];
+	if (len == 0 || ((gpa | off | len) & VMM_PAGE_MASK) != 0)
+		return (-EINVAL);
+	/* Both ranges checked without overflowing. */
+	if (len > s->len || off > s->len - len)
+		return (-EINVAL);
+	if (len > VMM_GPA_LIMIT || gpa > VMM_GPA_LIMIT - len)
+		return (-EINVAL);
+	if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) != 0)
+		return (-EINVAL);
+	if (map_overlaps(m, gpa, len))
+		return (-EEXIST);
+	for (int i = 0; i < VMM_MAX_MEMMAPS; i++) {
+		if (!atomic_load(&m->maps[i].used)) {
+			mp = &m->maps[i];
+			break;
+		}
+	}
+	if (mp == NULL)
+		return (-ENOSPC);
+	/* The host never executes guest memory. */
+	mflags = MAP_SHARED | MAP_FIXED | MAP_NORESERVE;
+	if (mmap(m->base + gpa, len, prot & (PROT_READ | PROT_WRITE), mflags,
+	    s->fd, (off_t)off) == MAP_FAILED)
+		return (-errno);
+	madvise(m->base + gpa, len, m->incore ? MADV_DODUMP : MADV_DONTDUMP);
+	mp->gpa = gpa;
+	mp->len = len;
+	mp->off = off;
+	mp->segid = segid;
+	mp->prot = prot;
+	atomic_store_explicit(&mp->used, true, memory_order_release);
+	return (0);
+}
+
+int
+vmm_mem_setup_sysmem(struct vmm_mem *m, size_t len)
+{
+	size_t lo, hi;
+	int error;
+
+	if (len == 0 || (len & VMM_PAGE_MASK) != 0)
+		return (-EINVAL);
+	if (len > VMM_GPA_LIMIT - VMM_HIGHMEM_BASE + VMM_LOWMEM_LIMIT)
+		return (-E2BIG);
+	lo = len < VMM_LOWMEM_LIMIT ? len : VMM_LOWMEM_LIMIT;
+	hi = len - lo;
+	pthread_mutex_lock(&m->mtx);
+	if (m->segs[VM_SYSMEM].used) {
+		pthread_mutex_unlock(&m->mtx);
+		return (-EEXIST);
+	}
+	error = seg_alloc_locked(m, VM_SYSMEM, len, true, "sysmem");
+	if (error == 0)
+		error = mmap_locked(m, 0, VM_SYSMEM, 0, lo,
+		    PROT_READ | PROT_WRITE | PROT_EXEC);
+	if (error == 0 && hi > 0)
+		error = mmap_locked(m, VMM_HIGHMEM_BASE, VM_SYSMEM, lo, hi,
+		    PROT_READ | PROT_WRITE | PROT_EXEC);
+	if (error == 0) {
+		m->lowmem = lo;
+		m->highmem = hi;
+	}
+	pthread_mutex_unlock(&m->mtx);
+	return (error);
+}
+
+int
+vmm_mem_alloc_devmem(struct vmm_mem *m, int segid, const char *name,
+    size_t len, void **hostp)
+{
+	struct vmm_seg *s;
+	void *p;
+	int error;
+
+	if (segid == VM_SYSMEM || name == NULL || name[0] == '\0')
+		return (-EINVAL);
+	pthread_mutex_lock(&m->mtx);
+	error = seg_alloc_locked(m, segid, len, false, name);
+	if (error != 0) {
+		pthread_mutex_unlock(&m->mtx);
+		return (error);
+	}
+	s = &m->segs[segid];
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
+	if (p == MAP_FAILED) {
+		error = -errno;
+		close(s->fd);
+		memset(s, 0, sizeof(*s));
+		s->fd = -1;
+		pthread_mutex_unlock(&m->mtx);
+		return (error);
+	}
+	s->host = p;
+	*hostp = p;
+	pthread_mutex_unlock(&m->mtx);
+	return (0);
+}
+
+int
+vmm_mem_mmap(struct vmm_mem *m, uint64_t gpa, int segid, uint64_t off,
+    size_t len, int prot)
+{
+	int error;
+
+	pthread_mutex_lock(&m->mtx);
+	error = mmap_locked(m, gpa, segid, off, len, prot);
+	pthread_mutex_unlock(&m->mtx);
+	return (error);
+}
+
+/* Like FreeBSD's vm_munmap_memseg: removes the mapping [gpa, gpa+len). */
+int
+vmm_mem_munmap(struct vmm_mem *m, uint64_t gpa, size_t len)
+{
+	int error = -EINVAL;
+
+	pthread_mutex_lock(&m->mtx);
+	for (int i = 0; i < VMM_MAX_MEMMAPS; i++) {
+		struct vmm_map *mp = &m->maps[i];
+
+		if (!atomic_load(&mp->used) || mp->gpa != gpa ||
+		    mp->len != len)
+			continue;
+		/* sysmem stays: FreeBSD refuses to unmap it too. */
+		if (m->segs[mp->segid].sysmem) {
+			error = -EPERM;
+			break;
+		}
+		atomic_store(&mp->used, false);
+		/* Back to guard: accesses fault instead of reaching the fd. */
+		if (mmap(m->base + gpa, len, PROT_NONE, MAP_PRIVATE |
+		    MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) ==
+		    MAP_FAILED)
+			error = -errno;
+		else
+			error = 0;
+		break;
+	}
+	pthread_mutex_unlock(&m->mtx);
+	return (error);
+}
+
+void
+vmm_mem_set_dump(struct vmm_mem *m, bool incore)
+{
+	pthread_mutex_lock(&m->mtx);
+	m->incore = incore;
+	for (int i = 0; i < VMM_MAX_MEMMAPS; i++) {
+		struct vmm_map *mp = &m->maps[i];
+
+		if (atomic_load(&mp->used))
+			madvise(m->base + mp->gpa, mp->len,
+			    incore ? MADV_DODUMP : MADV_DONTDUMP);
+	}
+	pthread_mutex_unlock(&m->mtx);
+}
+
+/* [gpa, gpa+len) inside [start, start+size)?  No sums that can wrap. */
+static bool
+range_in(uint64_t gpa, uint64_t len, uint64_t start, uint64_t size)
+{
+	if (gpa < start)
+		return (false);
+	gpa -= start;
+	return (gpa < size && len <= size - gpa);
+}
+
+void *
+vmm_mem_map_gpa(struct vmm_mem *m, uint64_t gpa, size_t len)
+{
+	if (m->lowmem > 0 && range_in(gpa, len, 0, m->lowmem))
+		return (m->base + gpa);
+	if (m->highmem > 0 && range_in(gpa, len, VMM_HIGHMEM_BASE,
+	    m->highmem))
+		return (m->base + gpa);
+	return (NULL);
+}
+
+uint64_t
+vmm_mem_rev_map(struct vmm_mem *m, const void *host)
+{
+	const uint8_t *p = host;
+	uint64_t gpa;
+
+	if (p < m->base || p >= m->base + VMM_GPA_LIMIT)
+		return ((uint64_t)-1);
+	gpa = (uint64_t)(p - m->base);
+	if (vmm_mem_map_gpa(m, gpa, 1) == NULL)
+		return ((uint64_t)-1);
+	return (gpa);
+}
+
+static const struct vmm_map *
+find_map(struct vmm_mem *m, uint64_t gpa)
+{
+	for (int i = 0; i < VMM_MAX_MEMMAPS; i++) {
+		const struct vmm_map *mp = &m->maps[i];
+
+		if (!atomic_load_explicit(&mp->used, memory_order_acquire))
+			continue;
+		if (gpa >= mp->gpa && gpa - mp->gpa < mp->len)
+			return (mp);
+	}
+	return (NULL);
+}
+
+uint8_t *
+vmm_mem_ram_page(struct vmm_mem *m, uint64_t gpa, bool write)
+{
+	const struct vmm_map *mp;
+
+	gpa &= ~VMM_PAGE_MASK;
+	/* Fast path: sysmem is always read-write-execute. */
+	if (gpa < m->lowmem || gpa - VMM_HIGHMEM_BASE < m->highmem)
+		return (m->base + gpa);
+	mp = find_map(m, gpa);
+	if (mp == NULL)
+		return (NULL);
+	if (write ? (mp->prot & PROT_WRITE) == 0 : (mp->prot & PROT_READ) == 0)
+		return (NULL);
+	return (m->base + gpa);
+}
+
+int
+vmm_mem_prot(struct vmm_mem *m, uint64_t gpa)
+{
+	const struct vmm_map *mp = find_map(m, gpa);
+
+	return (mp == NULL ? -1 : mp->prot);
+}
+
+size_t
+vmm_mem_lowmem(struct vmm_mem *m)
+{
+	return (m->lowmem);
+}
+
+size_t
+vmm_mem_highmem(struct vmm_mem *m)
+{
+	return (m->highmem);
+}
+
+uint64_t
+vmm_mem_top(struct vmm_mem *m)
+{
+	uint64_t top = VMM_HIGHMEM_BASE;
+
+	for (int i = 0; i < VMM_MAX_MEMMAPS; i++) {
+		const struct vmm_map *mp = &m->maps[i];
+
+		if (atomic_load(&mp->used) && mp->gpa + mp->len > top)
+			top = mp->gpa + mp->len;
+	}
+	return (top);
+}
+
+uint8_t *
+vmm_mem_base(struct vmm_mem *m)
+{
+	return (m->base);
+}

@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The interpreter's run loop and decode cache (DESIGN §5).
+ *
+ * Decoded instructions live in blocks: a run of instructions from one
+ * guest-physical code page, ending at a branch or anything else that may
+ * change RIP, mode or interrupt state (decode.c marks those), at the page
+ * end, or after X86_BLOCK_MAX instructions.  A block is keyed by the gpa
+ * of its first byte and the code size (CS.D/L decide the decoding), and
+ * is valid while the page's write generation mach->code_gen[gpn] is the
+ * one it was decoded under: mmu.c bumps the generation on every write to
+ * a page that x86_mark_code_page() marked, from any vCPU.  The loop also
+ * rechecks the generation after every instruction, so code that
+ * modifies its own block takes effect at the next instruction.
+ *
+ * Block storage is a per-vCPU arena (struct x86_icache): no allocation
+ * or locking per instruction.  When the arena fills up, everything is
+ * dropped at once.  Instructions that straddle a page boundary, or come
+ * from pages outside the generation array, are decoded afresh each time.
+ *
+ * Exceptions are data (STYLE 8): a handler records one with x86_raise()
+ * and returns X86_FAULT; insn_abort() puts RIP back and delivers.
+ * Interrupts, NMIs, kicks and the instruction budget are looked at
+ * between blocks.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/x86/decode.h"
+#include "vmm/x86/ops.h"
+
+#define X86_BLOCK_MAX	64
+#define IC_HASH		4096		/* buckets, power of two */
+#define IC_NBLOCKS	8192
+#define IC_NINSNS	65536
+
+struct x86_block {
+	uint64_t		key;	/* gpa << 4 | csz */
+	struct x86_block	*next;	/* hash chain */
+	struct x86_insn		*insn;
+	uint32_t		gen;
+	uint16_t		n;	/* instructions */
+	uint16_t		bytes;
+};
+
+struct x86_icache {
+	struct x86_block	*hash[IC_HASH];
+	unsigned		nblocks, ninsns;
+	uint64_t		flushes;
+	struct x86_block	blocks[IC_NBLOCKS];
+	struct x86_insn		insns[IC_NINSNS];
+};
+
+/* ---- Lifecycle ---- */
+
+int
+x86_machine_init(struct x86_machine *m, uint64_t guest_phys_top)
+{
+	uint64_t n = (guest_phys_top + 4095) >> 12;
+
+	memset(m, 0, sizeof(*m));
+	m->code_gen = calloc(n ? n : 1, sizeof(*m->code_gen));
+	m->code_mark = calloc(n ? n : 1, sizeof(*m->code_mark));
+	if (m->code_gen == NULL || m->code_mark == NULL) {
+		x86_machine_fini(m);
+		return (-ENOMEM);
+	}
+	m->npages = n;
+	m->sockets = m->cores = m->threads = m->maxcpus = 1;
+	return (0);
+}
+
+void
+x86_machine_fini(struct x86_machine *m)
+{
+	free(m->code_gen);
+	free(m->code_mark);
+	m->code_gen = NULL;
+	m->code_mark = NULL;
+	m->npages = 0;
+}
+
+int
+x86_cpu_init(struct x86_cpu *cpu, struct x86_machine *m,
+    const struct x86_bus *bus, void *bus_ctx, int vcpuid)
+{
+	int error;
+
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->mach = m;
+	cpu->bus = bus;
+	cpu->bus_ctx = bus_ctx;
+	cpu->vcpuid = vcpuid;
+	cpu->icache = calloc(1, sizeof(*cpu->icache));
+	if (cpu->icache == NULL)
+		return (-ENOMEM);
+	x86_cpu_reset(cpu);
+	error = x86_mmu_init(cpu);
+	if (error != 0) {
+		x86_cpu_fini(cpu);
+		return (error);
+	}
+	return (0);
+}
+
+void
+x86_cpu_fini(struct x86_cpu *cpu)
+{
+	x86_mmu_fini(cpu);
+	free(cpu->icache);
+	cpu->icache = NULL;
+}
+
+static void
+seg_reset(struct x86_seg *s, uint16_t sel, uint64_t base, uint32_t access)
+{
+	s->sel = sel;
+	s->base = base;
+	s->limit = 0xffff;
+	s->access = access;
+}
+
+/* Power-on / INIT state, SDM Vol 3 9.1.1 Table 9-1. */
+void
+x86_cpu_reset(struct x86_cpu *cpu)
+{
+	int i;
+
+	memset(cpu->gpr, 0, sizeof(cpu->gpr));
+	cpu->gpr[X86_RDX] = 0x600;		/* family 6 */
+	cpu->rip = 0xfff0;
+	x86_set_flags(cpu, X86_RF1);
+	for (i = 0; i < X86_NSEG; i++)
+		seg_reset(&cpu->seg[i], 0, 0, 0x93);
+	seg_reset(&cpu->seg[X86_CS], 0xf000, 0xffff0000, 0x9b);
+	seg_reset(&cpu->seg[X86_LDTR], 0, 0, 0x82);
+	seg_reset(&cpu->seg[X86_TR], 0, 0, 0x8b);
+	cpu->gdtr.base = cpu->idtr.base = 0;
+	cpu->gdtr.limit = cpu->idtr.limit = 0xffff;
+	cpu->cr0 = X86_CR0_ET | X86_CR0_NW | X86_CR0_CD;
+	cpu->cr2 = cpu->cr3 = cpu->cr4 = cpu->cr8 = 0;
+	cpu->efer = 0;
+	cpu->xcr0 = 1;
+	memset(cpu->dr, 0, sizeof(cpu->dr));
+	cpu->dr[6] = 0xffff0ff0;
+	cpu->dr[7] = 0x400;
+	cpu->msr.pat = 0x0007040600070406ull;
+	cpu->msr.apic_base = 0xfee00000ull | (1u << 11) |
+	    (cpu->vcpuid == 0 ? (1u << 8) : 0);
+	memset(cpu->fxstate, 0, sizeof(cpu->fxstate));
+	cpu->fxstate[0] = 0x7f;			/* FCW 0x037F */
+	cpu->fxstate[1] = 0x03;
+	cpu->fxstate[24] = 0x80;		/* MXCSR 0x1F80 */
+	cpu->fxstate[25] = 0x1f;
+	cpu->exc.valid = 0;
+	cpu->intinfo = 0;
+	cpu->intr_shadow = 0;
+	cpu->nmi_blocked = 0;
+	cpu->halted = 0;
+	cpu->exit_retired = 0;
+	memset(&cpu->replay, 0, sizeof(cpu->replay));
+	x86_update_mode(cpu);
+	x86_tlb_flush(cpu, true);
+}
+
+/* ---- Decode cache ---- */
+
+static inline unsigned
+ic_hash(uint64_t key)
+{
+	return ((unsigned)((key * 0x9e3779b97f4a7c15ull) >> 40) & (IC_HASH - 1));
+}
+
+static void
+ic_flush(struct x86_icache *ic)
+{
+	memset(ic->hash, 0, sizeof(ic->hash));
+	ic->nblocks = 0;
+	ic->ninsns = 0;
+	ic->flushes++;
+}
+
+static struct x86_block *
+ic_lookup(struct x86_icache *ic, uint64_t key)
+{
+	struct x86_block *b;
+
+	for (b = ic->hash[ic_hash(key)]; b != NULL; b = b->next)
+		if (b->key == key)
+			return (b);
+	return (NULL);
+}
+
+/*
+ * Decode a block at `gpa` (page at `hpage`), reusing `b`'s slot when it
+ * went stale.  NULL when the first instruction crosses the page end.
+ */
+static struct x86_block *
+ic_build(struct x86_cpu *cpu, struct x86_block *b, uint64_t key,
+    uint64_t gpa, const uint8_t *hpage, unsigned csz)
+{
+	struct x86_icache *ic = cpu->icache;
+	struct x86_insn *ins;
+	unsigned off = gpa & 4095, n = 0, bytes = 0;
+	uint32_t gen;
+
+	if (ic->ninsns + X86_BLOCK_MAX > IC_NINSNS ||
+	    (b == NULL && ic->nblocks == IC_NBLOCKS)) {
+		ic_flush(ic);
+		b = NULL;
+	}
+	/* Mark first, then sample the generation, then read the bytes. */
+	x86_mark_code_page(cpu, gpa);
+	gen = atomic_load_explicit(&cpu->mach->code_gen[gpa >> 12],
+	    memory_order_acquire);
+	ins = &ic->insns[ic->ninsns];
+	while (n < X86_BLOCK_MAX && off < 4096) {
+		if (x86_decode(hpage + off, 4096 - off, csz, &ins[n]) != 0)
+			break;
+		off += ins[n].len;
+		bytes += ins[n].len;
+		if (ins[n++].flags & X86_IF_END)
+			break;
+	}
+	if (n == 0)
+		return (NULL);
+	ic->ninsns += n;
+	if (b == NULL) {
+		b = &ic->blocks[ic->nblocks++];
+		b->key = key;
+		b->next = ic->hash[ic_hash(key)];
+		ic->hash[ic_hash(key)] = b;
+	}
+	b->insn = ins;
+	b->n = (uint16_t)n;
+	b->bytes = (uint16_t)bytes;
+	b->gen = gen;
+	return (b);
+}
+
+/* ---- Executing ---- */
+
+/* Hand cpu->exc to the delivery code with RIP at the faulting insn. */
+static int
+deliver_exc(struct x86_cpu *cpu)
+{
+	int vec = cpu->exc.vector;
+	int64_t err = cpu->exc.has_err ? (int64_t)cpu->exc.err : -1;
+	int rc;
+
+	cpu->exc.valid = 0;
+	rc = x86_deliver(cpu, vec, err, false, cpu->rip);
+	if (rc == X86_EXIT) {
+		cpu->exit->rip = cpu->rip;
+		return (X86_EXIT);
+	}
+	return (X86_OK);
+}
+
+static int
+insn_abort(struct x86_cpu *cpu, const struct x86_insn *in, uint64_t start,
+    int rc)
+{
+	if (rc == X86_EXIT) {
+		cpu->exit->rip = start;
+		cpu->exit->inst_length = in->len;
+		if (cpu->exit_retired) {
+			cpu->exit_retired = 0;
+			cpu->replay.n = 0;
+			cpu->icount++;
+		} else {
+			cpu->rip = start;
+			cpu->replay.rip = start;
+		}
+		return (X86_EXIT);
+	}
+	cpu->rip = start;
+	cpu->replay.n = 0;
+	return (deliver_exc(cpu));
+}
+
+static inline uint64_t
+ip_mask(unsigned csz)
+{
+	return (csz == 8 ? ~0ull : 0xffffffffull);
+}
+
+/*
+ * Run up to `max` instructions of a block.  `limchk`: the block may run
+ * past the CS limit, check each instruction (SDM Vol 3 5.3).
+ */
+static int
+exec_block(struct x86_cpu *cpu, const struct x86_block *b, unsigned max,
+    bool limchk, const _Atomic uint32_t *genp)
+{
+	const struct x86_insn *in = b->insn, *end;
+	uint64_t ipm = ip_mask(cpu->csz), start;
+	int rc;
+
+	end = in + (b->n < max ? b->n : max);
+	for (; in < end; in++) {
+		start = cpu->rip;
+		if (X86_UNLIKELY(limchk) &&
+		    start + in->len - 1 > cpu->seg[X86_CS].limit) {
+			(void)x86_raise(cpu, IDT_GP, 0);
+			return (insn_abort(cpu, in, start, X86_FAULT));
+		}
+		cpu->rip = (start + in->len) & ipm;
+		rc = in->fn(cpu, in);
+		if (X86_UNLIKELY(rc != X86_OK))
+			return (insn_abort(cpu, in, start, rc));
+		cpu->icount++;
+		if (X86_UNLIKELY(atomic_load_explicit(genp,
+		    memory_order_relaxed) != b->gen))
+			break;
+	}
+	return (X86_OK);
+}
+
+/*
+ * One instruction without the cache: it straddles a page boundary (the
+ * second page is only touched when the bytes are needed, so a #PF there
+ * reports the right address), or its page has no generation counter.
+ */
+static int
+exec_uncached(struct x86_cpu *cpu, uint64_t la, const uint8_t *hpage)
+{
+	static const _Atomic uint32_t nogen;
+	struct x86_block b;
+	struct x86_insn in;
+	uint8_t buf[X86_MAX_INSN];
+	const uint8_t *hp2;
+	unsigned off = la & 4095, n1 = 4096 - off;
+	uint64_t gpa2, la2;
+	int rc;
+
+	if (n1 >= X86_MAX_INSN) {
+		rc = x86_decode(hpage + off, n1, cpu->csz, &in);
+	} else {
+		memcpy(buf, hpage + off, n1);
+		rc = x86_decode(buf, n1, cpu->csz, &in);
+		if (rc == X86_DEC_MORE) {
+			la2 = la + n1;
+			if (cpu->csz != 8)
+				la2 &= 0xffffffffull;
+			if (x86_code_page(cpu, la2, &hp2, &gpa2) != X86_OK)
+				return (deliver_exc(cpu));
+			memcpy(buf + n1, hp2, X86_MAX_INSN - n1);
+			rc = x86_decode(buf, X86_MAX_INSN, cpu->csz, &in);
+		}
+	}
+	if (rc != 0)
+		return (X86_OK);	/* cannot happen with 15 bytes */
+	/* a one-instruction block whose generation never changes */
+	b.key = 0;
+	b.insn = &in;
+	b.n = 1;
+	b.bytes = in.len;
+	b.gen = 0;
+	return (exec_block(cpu, &b, 1, cpu->csz != 8, &nogen));
+}
+
+/* Fetch and run one block (or `max` instructions of it). */
+static int
+run_block(struct x86_cpu *cpu, unsigned max)
+{
+	struct x86_block *b;
+	const uint8_t *hpage;
+	uint64_t la, gpa, key;
+	unsigned csz = cpu->csz;
+	bool limchk = false;
+
+	la = cpu->seg[X86_CS].base + cpu->rip;
+	if (csz != 8) {
+		la &= 0xffffffffull;
+		if (cpu->rip > cpu->seg[X86_CS].limit) {
+			(void)x86_raise(cpu, IDT_GP, 0);
+			return (deliver_exc(cpu));
+		}
+	}
+	if (x86_code_page(cpu, la, &hpage, &gpa) != X86_OK)
+		return (deliver_exc(cpu));
+	gpa = (gpa & ~4095ull) | (la & 4095);
+	if (cpu->icache == NULL || cpu->mach == NULL ||
+	    cpu->mach->code_gen == NULL || (gpa >> 12) >= cpu->mach->npages)
+		return (exec_uncached(cpu, la, hpage));
+	key = gpa << 4 | csz;
+	b = ic_lookup(cpu->icache, key);
+	if (b == NULL || b->gen != atomic_load_explicit(
+	    &cpu->mach->code_gen[gpa >> 12], memory_order_acquire))
+		b = ic_build(cpu, b, key, gpa, hpage, csz);
+	if (b == NULL)
+		return (exec_uncached(cpu, la, hpage));
+	if (csz != 8)
+		limchk = cpu->rip + b->bytes - 1 > cpu->seg[X86_CS].limit;
+	return (exec_block(cpu, b, max, limchk,
+	    &cpu->mach->code_gen[gpa >> 12]));
+}
+
+/* An event injected from outside (vm_inject_exception and friends). */
+static int
+inject_intinfo(struct x86_cpu *cpu)
+{
+	uint64_t info = cpu->intinfo;
+	int64_t err = -1;
+	int vec = (int)VM_INTINFO_VECTOR(info);
+
+	cpu->intinfo = 0;
+	cpu->halted = 0;
+	if (info & VM_INTINFO_DEL_ERRCODE)
+		err = (int64_t)(info >> 32);
+	if ((info & VM_INTINFO_TYPE) == VM_INTINFO_NMI)
+		cpu->nmi_blocked = 1;
+	return (x86_deliver(cpu, vec, err,
+	    (info & VM_INTINFO_TYPE) == VM_INTINFO_SWINTR, cpu->rip));
+}
+
+/*
+ * NMI, then maskable interrupts (SDM Vol 3 6.9 priorities), honouring
+ * the STI / MOV SS shadow and NMI blocking until IRET.
+ */
+static int
+check_events(struct x86_cpu *cpu)
+{
+	const struct x86_bus *bus = cpu->bus;
+	int v;
+
+	if (cpu->intr_shadow)
+		return (X86_OK);
+	if (atomic_load_explicit(&cpu->nmi_pending, memory_order_relaxed) &&
+	    !cpu->nmi_blocked) {
+		atomic_store(&cpu->nmi_pending, false);
+		cpu->halted = 0;
+		cpu->nmi_blocked = 1;
+		return (x86_deliver(cpu, IDT_NMI, -1, false, cpu->rip));
+	}
+	if (!(cpu->rflags & X86_IF) || bus == NULL || bus->intr_pending == NULL)
+		return (X86_OK);
+	v = bus->intr_pending(cpu->bus_ctx, cpu->vcpuid);
+	if (v < 0)
+		return (X86_OK);
+	cpu->halted = 0;
+	if (bus->intr_accept != NULL)
+		bus->intr_accept(cpu->bus_ctx, cpu->vcpuid, v);
+	return (x86_deliver(cpu, v, -1, false, cpu->rip));
+}
+
+/* Single-step trap after an instruction run with TF set (Vol 3 17.3.1.4). */
+static int
+single_step_trap(struct x86_cpu *cpu)
+{
+	cpu->dr[6] |= 1u << 14;		/* BS */
+	return (x86_deliver(cpu, IDT_DB, -1, false, cpu->rip));
+}
+
+static int
+exit_with(struct x86_cpu *cpu, enum vm_exitcode code)
+{
+	cpu->exit->exitcode = code;
+	cpu->exit->rip = cpu->rip;
+	cpu->exit->inst_length = 0;
+	if (code == VM_EXITCODE_HLT) {
+		cpu->exit->u.hlt.rflags = x86_get_flags(cpu);
+		cpu->exit->u.hlt.intr_status = 0;
+	}
+	return (0);
+}
+
+int
+x86_run(struct x86_cpu *cpu, struct vm_exit *exit)
+{
+	uint64_t icount0 = cpu->icount, retired;
+	unsigned max;
+	bool shadow, tf;
+	int rc;
+
+	cpu->exit = exit;
+	exit->exitcode = VM_EXITCODE_BOGUS;
+	exit->inst_length = 0;
+	if (cpu->replay.n != 0 && cpu->replay.rip != cpu->rip)
+		cpu->replay.n = 0;	/* RIP moved: the log is stale */
+	cpu->replay.pos = 0;
+	if ((cpu->intinfo & VM_INTINFO_VALID) && cpu->replay.n == 0) {
+		if (inject_intinfo(cpu) == X86_EXIT)
+			return (0);
+	}
+	for (;;) {
+		if (X86_UNLIKELY(atomic_load_explicit(&cpu->kick,
+		    memory_order_relaxed) != 0)) {
+			atomic_store(&cpu->kick, 0);
+			return (exit_with(cpu, VM_EXITCODE_BOGUS));
+		}
+		max = X86_BLOCK_MAX;
+		if (cpu->replay.n != 0) {
+			max = 1;	/* finish the exited instruction */
+		} else {
+			if (check_events(cpu) == X86_EXIT)
+				return (0);
+			if (cpu->halted)
+				return (exit_with(cpu, VM_EXITCODE_HLT));
+		}
+		if (cpu->run_budget != 0 &&
+		    cpu->icount - icount0 >= cpu->run_budget)
+			return (exit_with(cpu, VM_EXITCODE_BOGUS));
+		shadow = cpu->intr_shadow != 0;
+		tf = (cpu->rflags & X86_TF) != 0;
+		if (shadow || tf)
+			max = 1;
+		cpu->replay.pos = 0;
+		retired = cpu->icount;
+		rc = run_block(cpu, max);
+		if (rc == X86_EXIT)
+			return (0);
+		cpu->replay.n = 0;
+		if (shadow)
+			cpu->intr_shadow = 0;
+		if (tf && cpu->icount != retired &&
+		    single_step_trap(cpu) == X86_EXIT)
+			return (0);
+	}
+}
+
+void
+x86_complete_read(struct x86_cpu *cpu, uint64_t data)
+{
+	struct x86_replay *r = &cpu->replay;
+
+	if (r->n == 0 || r->e[r->n - 1].write)
+		return;
+	r->e[r->n - 1].data = data;
+}
