@@ -41,8 +41,11 @@ bhyve_topology_parse(const char *opt)
 	int error;
 
 	if (*opt == '\0') {
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			set_config_value(keys[i], "1");
+		/* In bhyve's order, which config.dump shows. */
+		set_config_value("sockets", "1");
+		set_config_value("cores", "1");
+		set_config_value("threads", "1");
+		set_config_value("cpus", "1");
 		return (0);
 	}
 	copy = str = strdup(opt);

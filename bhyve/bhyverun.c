@@ -67,20 +67,21 @@ needs_testdev(void)
 	return (get_config_bool_default("lpc.pc-testdev", false));
 }
 
+/* COM1-COM4 exist; of their backends only stdio does so far. */
 static int
-needs_com234(void)
+needs_com_backend(void)
 {
-	return (get_config_value("lpc.com2.path") != NULL ||
-	    get_config_value("lpc.com3.path") != NULL ||
-	    get_config_value("lpc.com4.path") != NULL);
-}
+	const char *path;
+	char key[sizeof("lpc.comN.path")];
+	int unit;
 
-static int
-needs_com1_backend(void)
-{
-	const char *path = get_config_value("lpc.com1.path");
-
-	return (path != NULL && strcmp(path, "stdio") != 0);
+	for (unit = 1; unit <= 4; unit++) {
+		snprintf(key, sizeof(key), "lpc.com%d.path", unit);
+		path = get_config_value(key);
+		if (path != NULL && strcmp(path, "stdio") != 0)
+			return (1);
+	}
+	return (0);
 }
 
 static int
@@ -106,8 +107,7 @@ static const struct {
 	{ "the boot ROM (-l bootrom, bootrom)", needs_bootrom },
 	{ "the TPM device (-l tpm, tpm.*)", needs_tpm },
 	{ "pc-testdev (-l pc-testdev)", needs_testdev },
-	{ "COM2-COM4 (-l com2..com4)", needs_com234 },
-	{ "a COM1 backend other than stdio (-l com1)", needs_com1_backend },
+	{ "a COM port backend other than stdio (-l comN)", needs_com_backend },
 	{ "QEMU fw_cfg (lpc.fwcfg=qemu, -f)", needs_qemu_fwcfg },
 };
 
@@ -175,6 +175,7 @@ int
 main(int argc, char **argv)
 {
 	char *name;
+	int status;
 
 	bhyve_init_config();
 	bhyve_optparse(argc, argv);
@@ -187,5 +188,7 @@ main(int argc, char **argv)
 	if (*name == '\0' || strlen(name) >= VM_MAX_NAMELEN)
 		errx(BHYVE_EXIT_ERROR, "invalid VM name '%s'", name);
 	check_config();
-	return (bhyve_start_vm(name));
+	status = bhyve_start_vm(name);
+	free(name);
+	return (status);
 }

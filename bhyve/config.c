@@ -30,7 +30,7 @@
 struct config_node {
 	char		*name;
 	char		*value;		/* NULL: interior node */
-	char		*expanded;	/* last expansion of value, or NULL */
+	char		*expanded;	/* cached expansion, or NULL */
 	struct config_node *parent;
 	struct config_node *first;	/* children, insertion order */
 	struct config_node *last;

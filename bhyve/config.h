@@ -26,6 +26,8 @@ config_node_t *create_relative_config_node(config_node_t *parent,
 	    const char *path);
 /* Iterate a node's direct children in insertion order: 0 or callback's
  * first nonzero return. */
+/* (prefix: a path below parent, NULL for parent itself; a NULL parent is
+ * the root; the callback's node is NULL when the child is a value.) */
 int	walk_config_nodes(const char *prefix, config_node_t *parent, void *arg,
 	    int (*cb)(const char *name, config_node_t *node, void *arg));
 

@@ -34,7 +34,8 @@ struct inout_port {
 #define	MAX_IOPORTS		(1 << 16)
 
 /* emulate_inout() results besides 0 and -1. */
-#define	INOUT_UNHANDLED		1	/* no handler claims the port/direction */
+/* No handler for the port and direction. */
+#define	INOUT_UNHANDLED		1
 
 void	init_inout(void);
 int	register_inout(struct inout_port *iop);
@@ -44,6 +45,7 @@ int	unregister_inout(struct inout_port *iop);
  * vme->u.inout.eax, which the next vm_run() consumes (vmmapi.h).
  * Returns 0, INOUT_UNHANDLED, or -1 when the handler failed.
  */
-int	emulate_inout(struct vmctx *ctx, struct vcpu *vcpu, struct vm_exit *vme);
+int	emulate_inout(struct vmctx *ctx, struct vcpu *vcpu,
+	    struct vm_exit *vme);
 
 #endif /* _BHYVE_INOUT_H_ */

@@ -30,7 +30,7 @@ struct mem_range {
 #define	MEM_F_READ		0x1
 #define	MEM_F_WRITE		0x2
 #define	MEM_F_RW		0x3
-#define	MEM_F_IMMUTABLE		0x4	/* cannot be unregistered */
+#define	MEM_F_IMMUTABLE		0x4	/* stays for good */
 
 /* emulate_mmio() results besides 0 and -1. */
 #define	MEM_UNHANDLED		1

@@ -21,7 +21,7 @@
 #define	MEVENT_BATCH	32
 
 struct mevent {
-	int		fd;		/* the user's fd, or our timerfd */
+	int		fd;		/* user's fd, or our timerfd */
 	enum ev_type	type;
 	mevent_cb_t	func;
 	void		*param;
@@ -36,7 +36,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int epfd = -1;			/* (c after init) */
 static int wakefd = -1;			/* eventfd: stop request */
 static bool stopping;			/* (lock) */
-static struct mevent *freelist;		/* (lock) deleted, not yet freed */
+static struct mevent *freelist;		/* (lock) deleted, to free */
 
 int
 mevent_init(void)

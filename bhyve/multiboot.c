@@ -159,7 +159,8 @@ parse_aout(const uint8_t *img, size_t len, struct mb_image *im, char *err,
 	} else {
 		if ((uint64_t)bss_end < load_addr + filesz)
 			return (mb_err(err, errlen, EINVAL, "multiboot header: "
-			    "bss_end_addr 0x%x below the loaded data", bss_end));
+			    "bss_end_addr 0x%x below the loaded data",
+			    bss_end));
 		memsz = (uint64_t)bss_end - load_addr;
 	}
 	if (memsz == 0)
@@ -355,7 +356,8 @@ find_free(const struct mb_range *used, int nused, uint64_t lo, uint64_t hi,
 static void
 gdt_entry(uint8_t *p, uint32_t base, uint32_t limit, uint32_t ar)
 {
-	/* SDM Vol 3 3.4.5: limit 15:0, base 23:0, access, limit 19:16, flags. */
+	/* SDM Vol 3 3.4.5: limit 15:0, base 23:0, access, limit 19:16 and
+	 * flags, base 31:24. */
 	p[0] = limit;
 	p[1] = limit >> 8;
 	p[2] = base;
@@ -525,7 +527,8 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 	wr32(info + MB_INFO_OFF_MEM_LOWER, (uint32_t)(lower / 1024));
 	wr32(info + MB_INFO_OFF_MEM_UPPER, (uint32_t)(upper / 1024));
 
-	/* Memory map (spec 3.3): size (20, itself excluded), base, len, type. */
+	/* Memory map (spec 3.3): size (20: itself excluded), base, length,
+	 * type. */
 	{
 		uint64_t mm[5][3];
 

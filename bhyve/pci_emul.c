@@ -44,7 +44,8 @@ static const struct pci_devemu *const pci_devemu_table[] = {
 	&pci_de_hda,
 };
 
-#define	NDEVEMU	(sizeof(pci_devemu_table) / sizeof(pci_devemu_table[0]))
+#define	NDEVEMU	\
+	(sizeof(pci_devemu_table) / sizeof(pci_devemu_table[0]))
 
 const struct pci_devemu *
 pci_emul_finddev(const char *name)
@@ -68,8 +69,8 @@ pci_print_supported_devices(void)
 }
 
 /*
- * Decimal number of at most 3 digits (enough for 0..255) from *sp, which
- * is advanced.  -1 if there is none or it is longer.
+ * Decimal number from *sp, which is advanced.  -1 if there is none or it
+ * has more than 9 digits (anything that long is out of range anyway).
  */
 static int
 parse_bsf_number(const char **sp)
@@ -79,7 +80,7 @@ parse_bsf_number(const char **sp)
 
 	v = 0;
 	for (n = 0; isdigit((unsigned char)s[n]); n++) {
-		if (n == 3)
+		if (n == 9)
 			return (-1);
 		v = v * 10 + (s[n] - '0');
 	}

@@ -29,7 +29,7 @@ struct pci_devinst;		/* defined by the PCI bus emulation */
 
 struct pci_devemu {
 	const char	*pe_emu;	/* name given to -s */
-	const char	*pe_alias;	/* store this model name as "device" */
+	const char	*pe_alias;	/* model name stored as "device" */
 	/* Options are parsed, but the device model does not exist yet. */
 	bool		pe_parse_only;
 

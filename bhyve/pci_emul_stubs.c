@@ -318,19 +318,19 @@ xhci_legacy_config(config_node_t *nvl, const char *opts)
 	return (0);
 }
 
-#define	PCI_STUB(sym, name, parser)					\
-	const struct pci_devemu sym = {					\
-		.pe_emu = name,						\
-		.pe_parse_only = true,					\
-		.pe_legacy_config = parser,				\
+#define	PCI_STUB(sym, name, parser)	\
+	const struct pci_devemu sym = {	\
+		.pe_emu = name,	\
+		.pe_parse_only = true,	\
+		.pe_legacy_config = parser,	\
 	}
 
-#define	PCI_STUB_ALIAS(sym, name, alias, parser)			\
-	const struct pci_devemu sym = {					\
-		.pe_emu = name,						\
-		.pe_alias = alias,					\
-		.pe_parse_only = true,					\
-		.pe_legacy_config = parser,				\
+#define	PCI_STUB_ALIAS(sym, name, alias, parser)	\
+	const struct pci_devemu sym = {	\
+		.pe_emu = name,	\
+		.pe_alias = alias,	\
+		.pe_parse_only = true,	\
+		.pe_legacy_config = parser,	\
 	}
 
 PCI_STUB(pci_de_passthru, "passthru", passthru_legacy_config);

@@ -90,11 +90,11 @@ struct uart_softc {
 	pthread_mutex_t	mtx;
 	uint8_t		ier, lcr, mcr, scr, dll, dlm;
 	uint8_t		fcr;		/* FIFO enable and trigger */
-	uint8_t		lsr_oe;		/* overrun, cleared by LSR read */
+	uint8_t		lsr_oe;		/* overrun, to LSR read */
 	uint8_t		msr;		/* inputs and delta bits */
-	bool		thre_pending;	/* THRE interrupt not yet acked */
+	bool		thre_pending;	/* THRE interrupt not acked */
 	bool		intr_on;	/* line asserted */
-	bool		rx_blocked;	/* backend was refused: call rx_ready */
+	bool		rx_blocked;	/* backend refused: rx_ready */
 	uint8_t		fifo[UART_FIFO_SIZE];
 	int		head, count;
 	uart_intr_func_t intr_assert;

@@ -29,7 +29,7 @@ struct vmctx {
 struct vcpu {
 	struct vmctx	*ctx;
 	int		vcpuid;
-	uint64_t	stats[VMM_STAT_COUNT];	/* vm_get_stats() buffer */
+	uint64_t	stats[VMM_STAT_COUNT];	/* for vm_get_stats() */
 };
 
 /* Names as FreeBSD's vm_capability_name2type (bhyvectl --capname). */
@@ -194,7 +194,11 @@ vm_setup_memory(struct vmctx *ctx, size_t len, enum vm_mmap_style s)
 		errno = EINVAL;
 		return (-1);
 	}
-	/* Guest memory stays out of core dumps unless asked (bhyve -C). */
+	/*
+	 * Guest memory stays out of core dumps unless asked (bhyve -C).
+	 * VM_MEM_F_WIRED is accepted and not applied: only PCI passthrough
+	 * needs wired memory, and there is none.
+	 */
 	vmm_mem_set_dump(vmm_vm_mem(ctx->vm),
 	    (ctx->memflags & VM_MEM_F_INCORE) != 0);
 	return (ret(vmm_setup_memory(ctx->vm, len)));

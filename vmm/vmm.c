@@ -46,12 +46,12 @@ struct vmm_vcpu {
 	_Atomic bool	sleeping;	/* (a) in HLT, waiting on cv */
 	_Atomic bool	debug;		/* (a) vm_suspend_cpu() */
 	bool		active;		/* (v) in the active set */
-	bool		halted_noif;	/* (v) halted with RFLAGS.IF = 0 */
+	bool		halted_noif;	/* (v) halted, RFLAGS.IF = 0 */
 	int		caps[VM_CAP_MAX]; /* (o) */
 	enum x2apic_state x2apic;	/* (o) */
 	struct vm_exit	exit;		/* (o) last exit */
-	bool		pending;	/* (o) exit returned, not completed */
-	bool		restart;	/* (o) re-execute, do not complete */
+	bool		pending;	/* (o) exit not completed yet */
+	bool		restart;	/* (o) re-execute, not complete */
 	uint64_t	stats[VMM_STAT_COUNT]; /* (o) */
 };
 
@@ -63,11 +63,12 @@ struct vm {
 	struct vmm_iotab *iotab;		/* (c) */
 	struct vmm_mmiotab *mmiotab;		/* (c) */
 	uint16_t	maxcpus;		/* (c) */
-	pthread_mutex_t	mtx;	/* vCPU creation, active set, halt count */
+	/* vCPU creation, the active set and the halt count */
+	pthread_mutex_t	mtx;
 	uint16_t	sockets, cores, threads; /* (v) */
 	_Atomic(struct vmm_vcpu *) *vcpu;	/* [maxcpus], set once (v) */
 	int		nactive;		/* (v) */
-	int		nhalted;		/* (v) active, halted, IF = 0 */
+	int		nhalted;		/* (v) halted with IF = 0 */
 	_Atomic int	suspend;		/* (a) enum vm_suspend_how */
 	int		refs;			/* (r) */
 	struct vm	*next;			/* (r) registry list */
@@ -495,25 +496,22 @@ vmm_activate_cpu(struct vm *vm, int vcpuid)
 static int
 debug_set(struct vm *vm, int vcpuid, bool on)
 {
+	struct vmm_vcpu *v;
+	int first = vcpuid, last = vcpuid;
+
 	if (vcpuid == -1) {
-		for (int i = 0; i < vm->maxcpus; i++) {
-			struct vmm_vcpu *v = vcpu_get(vm, i);
-
-			if (v == NULL)
-				continue;
-			atomic_store(&v->debug, on);
-			if (on)
-				vmm_vcpu_notify(vm, i);
-		}
-		return (0);
-	}
-	struct vmm_vcpu *v = vcpu_get(vm, vcpuid);
-
-	if (v == NULL)
+		first = 0;
+		last = vm->maxcpus - 1;
+	} else if (vcpu_get(vm, vcpuid) == NULL) {
 		return (-EINVAL);
-	atomic_store(&v->debug, on);
-	if (on)
-		vmm_vcpu_notify(vm, vcpuid);
+	}
+	for (int i = first; i <= last; i++) {
+		if ((v = vcpu_get(vm, i)) == NULL)
+			continue;
+		atomic_store(&v->debug, on);
+		if (on)
+			vmm_vcpu_notify(vm, i);
+	}
 	return (0);
 }
 
@@ -657,6 +655,15 @@ vm_handle_exit(struct vm *vm, struct vmm_vcpu *v)
 	}
 }
 
+/* An exit the engine itself reports. */
+static void
+engine_exit(struct vm *vm, struct vmm_vcpu *v, enum vm_exitcode code)
+{
+	memset(&v->exit, 0, sizeof(v->exit));
+	(void)vm->ops->getreg(v->bvcpu, VM_REG_GUEST_RIP, &v->exit.rip);
+	v->exit.exitcode = code;
+}
+
 int
 vmm_run(struct vm *vm, int vcpuid, struct vm_exit *uvme)
 {
@@ -685,16 +692,12 @@ vmm_run(struct vm *vm, int vcpuid, struct vm_exit *uvme)
 	for (;;) {
 		how = atomic_load(&vm->suspend);
 		if (how != VM_SUSPEND_NONE) {
-			memset(&v->exit, 0, sizeof(v->exit));
-			vm->ops->getreg(v->bvcpu, VM_REG_GUEST_RIP, &v->exit.rip);
-			v->exit.exitcode = VM_EXITCODE_SUSPENDED;
+			engine_exit(vm, v, VM_EXITCODE_SUSPENDED);
 			v->exit.u.suspended.how = how;
 			break;
 		}
 		if (atomic_load(&v->debug)) {
-			memset(&v->exit, 0, sizeof(v->exit));
-			vm->ops->getreg(v->bvcpu, VM_REG_GUEST_RIP, &v->exit.rip);
-			v->exit.exitcode = VM_EXITCODE_DEBUG;
+			engine_exit(vm, v, VM_EXITCODE_DEBUG);
 			break;
 		}
 		v->stats[VMM_STAT_RUNS]++;

@@ -17,7 +17,7 @@
 #define	IOTAB_SLOTS	255	/* slot 0 means "none" */
 
 struct vmm_iotab {
-	pthread_mutex_t	mtx;		/* serializes (un)registration */
+	pthread_mutex_t	mtx;		/* orders (un)registration */
 	uint8_t		map[65536];	/* port -> slot */
 	struct {
 		vmm_pio_fn	fn;

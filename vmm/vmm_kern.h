@@ -36,7 +36,7 @@ struct vmm_mmiotab;
  */
 struct vmm_ops {
 	const char *name;
-	uint32_t caps;		/* (1 << VM_CAP_*) the backend implements */
+	uint32_t caps;		/* 1 << VM_CAP_*: implemented */
 	int	(*init)(struct vm *vm, void **backend);
 	void	(*cleanup)(void *backend);
 	int	(*vcpu_init)(void *backend, int vcpuid, void **bvcpu);
@@ -56,7 +56,8 @@ struct vmm_ops {
 	int	(*getreg)(void *bvcpu, int reg, uint64_t *val);
 	int	(*setreg)(void *bvcpu, int reg, uint64_t val);
 	int	(*getdesc)(void *bvcpu, int reg, struct seg_desc *desc);
-	int	(*setdesc)(void *bvcpu, int reg, const struct seg_desc *desc);
+	int	(*setdesc)(void *bvcpu, int reg,
+		    const struct seg_desc *desc);
 	/* Event injection: intinfo in VM_INTINFO_* layout, errcode 63:32. */
 	int	(*inject)(void *bvcpu, uint64_t intinfo);
 	int	(*get_intinfo)(void *bvcpu, uint64_t *i1, uint64_t *i2);
@@ -70,9 +71,10 @@ struct vmm_ops {
 	bool	(*wake_pending)(void *bvcpu, bool intr_disabled);
 	uint64_t (*icount)(void *bvcpu);
 	/* Guest-physical mappings changed in [gpa, gpa + len). */
-	void	(*memmap_changed)(void *backend, uint64_t gpa, uint64_t len);
-	void	(*set_topology)(void *backend, uint16_t sockets, uint16_t cores,
-		    uint16_t threads, uint16_t maxcpus);
+	void	(*memmap_changed)(void *backend, uint64_t gpa,
+		    uint64_t len);
+	void	(*set_topology)(void *backend, uint16_t sockets,
+		    uint16_t cores, uint16_t threads, uint16_t maxcpus);
 	void	(*set_x2apic)(void *bvcpu, bool enabled);
 };
 
@@ -128,11 +130,13 @@ int	vmm_restart_instruction(struct vm *vm, int vcpuid);
 int	vmm_inject_exception(struct vm *vm, int vcpuid, int vector,
 	    bool errcode_valid, uint32_t errcode, bool restart);
 int	vmm_set_intinfo(struct vm *vm, int vcpuid, uint64_t info);
-int	vmm_get_intinfo(struct vm *vm, int vcpuid, uint64_t *i1, uint64_t *i2);
+int	vmm_get_intinfo(struct vm *vm, int vcpuid, uint64_t *i1,
+	    uint64_t *i2);
 int	vmm_inject_nmi(struct vm *vm, int vcpuid);
 int	vmm_get_capability(struct vm *vm, int vcpuid, int cap, int *val);
 int	vmm_set_capability(struct vm *vm, int vcpuid, int cap, int val);
-int	vmm_get_x2apic_state(struct vm *vm, int vcpuid, enum x2apic_state *s);
+int	vmm_get_x2apic_state(struct vm *vm, int vcpuid,
+	    enum x2apic_state *s);
 int	vmm_set_x2apic_state(struct vm *vm, int vcpuid, enum x2apic_state s);
 
 /* Active / debug-suspended sets (vm_activate_cpu, vm_suspend_cpu). */
@@ -188,8 +192,8 @@ typedef int (*vmm_pio_fn)(void *arg, int vcpuid, bool in, uint16_t port,
     unsigned bytes, uint32_t *val);
 struct vmm_iotab *vmm_iotab_create(void);
 void	vmm_iotab_destroy(struct vmm_iotab *t);
-int	vmm_ioport_register(struct vmm_iotab *t, uint16_t port, uint32_t count,
-	    vmm_pio_fn fn, void *arg);
+int	vmm_ioport_register(struct vmm_iotab *t, uint16_t port,
+	    uint32_t count, vmm_pio_fn fn, void *arg);
 int	vmm_ioport_unregister(struct vmm_iotab *t, uint16_t port,
 	    uint32_t count);
 /* 0 when an in-engine device handled it, -ENOENT when userland must. */

@@ -23,7 +23,7 @@ struct vmm_seg {
 	bool		sysmem;
 	int		fd;		/* memfd */
 	size_t		len;
-	void		*host;		/* devmem: host view for userland */
+	void		*host;		/* devmem: userland's view */
 	char		name[VMM_SEGNAME_MAX];
 };
 
@@ -37,10 +37,11 @@ struct vmm_map {
 };
 
 struct vmm_mem {
-	pthread_mutex_t	mtx;		/* protects segs, maps updates */
-	uint8_t		*resv;		/* reservation incl. guards */
+	pthread_mutex_t	mtx;		/* segs, maps updates */
+	uint8_t		*resv;		/* reservation, guards too */
 	size_t		resv_len;
 	uint8_t		*base;		/* gpa 0 */
+	uint64_t	limit;		/* guest-physical space */
 	size_t		lowmem;
 	size_t		highmem;
 	bool		incore;
@@ -57,10 +58,19 @@ vmm_mem_create(void)
 	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return (NULL);
-	m->resv_len = VMM_GUARD_SIZE + VMM_GPA_LIMIT + VMM_GUARD_SIZE;
-	/* Address space only: PROT_NONE private mappings are not charged. */
-	p = mmap(NULL, m->resv_len, PROT_NONE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/*
+	 * Address space only: PROT_NONE private mappings are not charged.
+	 * Under an address-space limit (ulimit -v) settle for less.
+	 */
+	p = MAP_FAILED;
+	for (m->limit = VMM_GPA_LIMIT; m->limit >= VMM_GPA_MIN;
+	    m->limit >>= 3) {
+		m->resv_len = VMM_GUARD_SIZE + m->limit + VMM_GUARD_SIZE;
+		p = mmap(NULL, m->resv_len, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p != MAP_FAILED)
+			break;
+	}
 	if (p == MAP_FAILED) {
 		free(m);
 		return (NULL);
@@ -101,7 +111,7 @@ seg_alloc_locked(struct vmm_mem *m, int segid, size_t len, bool sysmem,
 
 	if (segid < 0 || segid >= VMM_MAX_MEMSEGS)
 		return (-EINVAL);
-	if (len == 0 || (len & VMM_PAGE_MASK) != 0 || len > VMM_GPA_LIMIT)
+	if (len == 0 || (len & VMM_PAGE_MASK) != 0 || len > m->limit)
 		return (-EINVAL);
 	s = &m->segs[segid];
 	if (s->used)
@@ -155,7 +165,7 @@ mmap_locked(struct vmm_mem *m, uint64_t gpa, int segid, uint64_t off,
 	/* Both ranges checked without overflowing. */
 	if (len > s->len || off > s->len - len)
 		return (-EINVAL);
-	if (len > VMM_GPA_LIMIT || gpa > VMM_GPA_LIMIT - len)
+	if (len > m->limit || gpa > m->limit - len)
 		return (-EINVAL);
 	if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) != 0)
 		return (-EINVAL);
@@ -192,14 +202,20 @@ vmm_mem_setup_sysmem(struct vmm_mem *m, size_t len)
 
 	if (len == 0 || (len & VMM_PAGE_MASK) != 0)
 		return (-EINVAL);
-	if (len > VMM_GPA_LIMIT - VMM_HIGHMEM_BASE + VMM_LOWMEM_LIMIT)
+	if (len > VMM_LOWMEM_LIMIT && (m->limit < VMM_HIGHMEM_BASE ||
+	    len - VMM_LOWMEM_LIMIT > m->limit - VMM_HIGHMEM_BASE))
 		return (-E2BIG);
 	lo = len < VMM_LOWMEM_LIMIT ? len : VMM_LOWMEM_LIMIT;
 	hi = len - lo;
 	pthread_mutex_lock(&m->mtx);
 	if (m->segs[VM_SYSMEM].used) {
+		/*
+		 * Set up already (bhyveload, then bhyve): fine if it is the
+		 * same size, as FreeBSD's vm_alloc_memseg.
+		 */
+		error = m->segs[VM_SYSMEM].len == len ? 0 : -EEXIST;
 		pthread_mutex_unlock(&m->mtx);
-		return (-EEXIST);
+		return (error);
 	}
 	error = seg_alloc_locked(m, VM_SYSMEM, len, true, "sysmem");
 	if (error == 0)
@@ -334,7 +350,7 @@ vmm_mem_rev_map(struct vmm_mem *m, const void *host)
 	const uint8_t *p = host;
 	uint64_t gpa;
 
-	if (p < m->base || p >= m->base + VMM_GPA_LIMIT)
+	if (p < m->base || p >= m->base + m->limit)
 		return ((uint64_t)-1);
 	gpa = (uint64_t)(p - m->base);
 	if (vmm_mem_map_gpa(m, gpa, 1) == NULL)

@@ -19,8 +19,13 @@
 
 #define	VMM_PAGE_SIZE		4096ULL
 #define	VMM_PAGE_MASK		(VMM_PAGE_SIZE - 1)
-#define	VMM_GUARD_SIZE		(4ULL << 20)	/* as FreeBSD's MAP_GUARD gap */
-#define	VMM_GPA_LIMIT		(1ULL << 39)	/* 512 GiB guest-physical */
+/*
+ * Guards as FreeBSD's MAP_GUARD gaps.  512 GiB of guest-physical space,
+ * or down to 8 GiB when the host limits address space.
+ */
+#define	VMM_GUARD_SIZE		(4ULL << 20)
+#define	VMM_GPA_LIMIT		(1ULL << 39)
+#define	VMM_GPA_MIN		(1ULL << 33)
 #define	VMM_LOWMEM_LIMIT	(3ULL << 30)
 #define	VMM_HIGHMEM_BASE	(4ULL << 30)
 #define	VMM_MAX_MEMSEGS		8
@@ -39,8 +44,8 @@ int	vmm_mem_setup_sysmem(struct vmm_mem *m, size_t len);
 /* A named device segment; returns 0 and a host view in *hostp. */
 int	vmm_mem_alloc_devmem(struct vmm_mem *m, int segid, const char *name,
 	    size_t len, void **hostp);
-int	vmm_mem_mmap(struct vmm_mem *m, uint64_t gpa, int segid, uint64_t off,
-	    size_t len, int prot);
+int	vmm_mem_mmap(struct vmm_mem *m, uint64_t gpa, int segid,
+	    uint64_t off, size_t len, int prot);
 int	vmm_mem_munmap(struct vmm_mem *m, uint64_t gpa, size_t len);
 /* Guest memory in core dumps (VM_MEM_F_INCORE) or not. */
 void	vmm_mem_set_dump(struct vmm_mem *m, bool incore);

@@ -14,7 +14,7 @@
 #define	MMIOTAB_MAX	16
 
 struct vmm_mmiotab {
-	pthread_mutex_t	mtx;		/* serializes (un)registration */
+	pthread_mutex_t	mtx;		/* orders (un)registration */
 	int		n;
 	struct {
 		uint64_t	gpa;

@@ -59,7 +59,8 @@ bhyve_usage(int code)
 
 	fprintf(fp,
 	    "Usage: %s [-aCDeHhPSuWwxY]\n"
-	    "       %*s [-c [[cpus=]numcpus][,sockets=n][,cores=n][,threads=n]]\n"
+	    "       %*s [-c [[cpus=]numcpus][,sockets=n][,cores=n]"
+	    "[,threads=n]]\n"
 	    "       %*s [-f name,[string|file]=data] [-G [w][address:]port]\n"
 	    "       %*s [-k config_file] [-K layout] [-l lpcdev[,conf]]\n"
 	    "       %*s [-m memsize[K|k|M|m|G|g|T|t]] [-n id,size,cpus]\n"

@@ -46,10 +46,10 @@ struct bhyve_vm {
 	struct vcpu	**vcpu;
 	pthread_t	*thread;
 	bool		*started;
-	_Atomic int	status;		/* -1 until the first vCPU ends */
+	_Atomic int	status;		/* -1 until a vCPU ends */
 	bool		strictio;	/* x86.strictio (-e) */
 	bool		strictmsr;	/* x86.strictmsr (not -w) */
-	bool		debug_mmio;	/* debug.mmio: log unclaimed MMIO */
+	bool		debug_mmio;	/* debug.mmio: log misses */
 	struct lpc_uart	uart[LPC_NUARTS];
 	pthread_t	mevent_thread;
 	bool		mevent_started;

@@ -57,6 +57,26 @@ ok() {
 	if "$@"; then echo "PASS: $name"; else echo "FAIL: $name"; fi
 }
 
+# Messages of the configuration layer; the VM engine's are not among
+# them, so a run that gets past configuration shows none.
+not_config_error() {	# not_config_error STDERR-FILE
+	! grep -qiE 'usage:|invalid|not implemented|does not match|too high|already occupied|unknown device|failed to|option requires|illegal option|existing' "$1"
+}
+
+# accepted NAME ARGS...: the configuration is valid, whatever the VM
+# engine then does with it (no guest kernel here; stdin is /dev/null).
+accepted() {
+	local name=$1
+	shift
+	timeout 10 "$BHYVE" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	if not_config_error "$TMP/err"; then
+		echo "PASS: $name"
+	else
+		echo "FAIL: $name"
+		head -5 "$TMP/err" | sed 's/^/    /'
+	fi
+}
+
 DUMP="-o config.dump=1"
 
 # --- usage -----------------------------------------------------------
@@ -118,6 +138,8 @@ t flag-m 1 "memory.size=1G" "" -- -m 1G $DUMP vm
 t c-cpus 1 "cpus=4" "" -- -c 4 $DUMP vm
 t c-keys 1 "threads=2" "" -- -c cpus=4,sockets=1,cores=2,threads=2 $DUMP vm
 t c-empty 1 "sockets=1" "" -- -c "" $DUMP vm
+"$BHYVE" -c "" $DUMP vm >"$TMP/c" 2>/dev/null
+ok c-empty-order sh -c "grep -E '^(sockets|cores|threads|cpus)=' '$TMP/c' | tr '\n' ' ' | grep -qx 'sockets=1 cores=1 threads=1 cpus=1 '"
 t c-mismatch 4 - "Topology (4 sockets, 2 cores, 1 threads) does not match 4 vCPUs" -- -c 4,cores=2 vm
 t c-mismatch-explicit 4 - "Topology (2 sockets, 2 cores, 2 threads) does not match 6 vCPUs" -- -c cpus=6,sockets=2,cores=2,threads=2 vm
 t c-zero 4 - "Invalid value for cpus: '0'" -- -c 0 vm
@@ -141,9 +163,9 @@ t m-suffix-overflow 64 - "invalid memsize '16E'" -- -m 16E vm
 t m-space 64 - "invalid memsize '1 G'" -- -m "1 G" vm
 t m-via-o 64 - "invalid memsize 'bad'" -- -o memory.size=bad vm
 t m-expand 64 - "invalid memsize 'xyz'" -- -o sz=xyz -m %\(sz\) vm
-for m in 256 256M 256m 1G 1g 1073741824 0x10000000 512K 1T 1GB; do
-	"$BHYVE" -m "$m" vm >/dev/null 2>"$TMP/err"
-	ok "m-valid-$m" sh -c "! grep -q 'invalid memsize' '$TMP/err'"
+# Valid sizes get past the memory check to the UUID check after it.
+for m in 256 256M 256m 1G 1g 1073741824 0x10000000 512K 1T 1GB 4096B; do
+	t "m-valid-$m" 4 - "Invalid UUID 'x'" -- -m "$m" -U x vm
 done
 
 # --- -o ----------------------------------------------------------------
@@ -209,7 +231,7 @@ t cpuset-range-ok 1 "vcpu.0.cpuset=0,2-5,7" "" -- -o vcpu.0.cpuset=0,2-5,7 $DUMP
 t cpuset-bad-range 4 - "Invalid hostcpu range 5-2" -- -o vcpu.0.cpuset=5-2 vm
 t cpuset-garbage 4 - "invalid cpuset for vcpu 0: '1,x'" -- -o vcpu.0.cpuset=1,x vm
 t cpuset-out-of-range 4 - "outside valid range" -- -o vcpu.0.cpuset=0-4096 vm
-t cpuset-other-vcpu-ignored 4 - "is not implemented yet" -- -o vcpu.5.cpuset=x -G 1 vm
+t cpuset-other-vcpu-ignored 4 - "Invalid UUID" -- -o vcpu.5.cpuset=x -U x vm
 t cpuset-second-vcpu 4 - "invalid cpuset for vcpu 1" -- -c 2 -o vcpu.1.cpuset=- vm
 
 # --- -s PCI slots ------------------------------------------------------
@@ -242,8 +264,10 @@ t s-not-implemented 4 - 'device model "virtio-blk" is not implemented yet' -- -s
 t s-o-unknown-device 4 - 'unknown device "bogus"' -- -o pci.0.3.0.device=bogus vm
 t s-lpc-bus1 4 - "LPC bridge can be present only on bus 0." -- -s 1:31:0,lpc vm
 t s-two-lpc 4 - "Only one LPC bridge is allowed." -- -s 30,lpc -s 31,lpc vm
-t s-basic-accepted 4 - "" -- -s 0,hostbridge -s 31,lpc -l com1,stdio vm
-ok s-basic-no-config-error sh -c "! grep -q 'not implemented\|Invalid\|invalid' '$TMP/err'"
+accepted s-basic-accepted -s 0,hostbridge -s 31,lpc -l com1,stdio vm
+accepted s-amd-hostbridge-accepted -H -s 0,amd_hostbridge -s 31,lpc vm
+accepted c-valid-accepted -c cpus=4,sockets=2,cores=2 vm
+accepted cpuset-valid-accepted -c 2 -p 0:0 -o vcpu.1.cpuset=0-1 vm
 
 # --- -l LPC devices --------------------------------------------------
 "$BHYVE" -l help >"$TMP/lhelp" 2>&1
@@ -272,12 +296,12 @@ t l-com-nobackend 4 - "missing backend" -- -l com1 vm
 t l-bootrom-unimpl 4 - "the boot ROM (-l bootrom, bootrom) is not implemented yet" -- -l bootrom,/x vm
 t l-tpm-unimpl 4 - "TPM device" -- -l tpm,swtpm,/tmp/s vm
 t l-testdev-unimpl 4 - "pc-testdev" -- -l pc-testdev vm
-t l-com2-unimpl 4 - "COM2-COM4" -- -l com2,stdio vm
+accepted l-com2-accepted -l com2,stdio vm
+t l-com2-backend-unimpl 4 - "COM port backend other than stdio" -- -l com2,/dev/ttyS1 vm
 
 # --- features refused at start -----------------------------------------
 t gdb-unimpl 4 - "the GDB server (-G, gdb.port) is not implemented yet" -- -G 1234 vm
-t gdb-port0-ok 4 - "" -- -G 0 vm
-ok gdb-port0-not-refused sh -c "! grep -q 'GDB' '$TMP/err'"
+accepted gdb-port0-accepted -G 0 vm
 t gdb-bad-port 4 - "Invalid value for gdb.port: 'x'" -- -G x vm
 t restore-unimpl 4 - "snapshot restore (-r) is not implemented yet" -- -r /tmp/snap vm
 t numa-unimpl 4 - "NUMA domains" -- -n id=0,size=1G,cpus=0 vm
@@ -288,8 +312,8 @@ t fwcfg-bad 64 - "invalid fwcfg item 'opt/x'" -- -f opt/x vm
 t fwcfg-missing-file 64 - "invalid fwcfg item" -- -f opt/x,file=$TMP/nonexistent vm
 t fwcfg-unimpl 4 - "QEMU fw_cfg" -- -f opt/x,string=y vm
 t uuid-bad 4 - "Invalid UUID 'not-a-uuid'" -- -U not-a-uuid vm
-t uuid-ok-passes 4 - "" -- -U 6ba7b810-9dad-11d1-80b4-00c04fd430c8 vm
-ok uuid-ok-not-refused sh -c "! grep -q 'UUID' '$TMP/err'"
-t com1-file-unimpl 4 - "COM1 backend other than stdio" -- -l com1,/dev/ttyS0 vm
+accepted uuid-ok-accepted -U 6ba7b810-9dad-11d1-80b4-00c04fd430c8 vm
+accepted uuid-nil-accepted -U "" vm
+t com1-file-unimpl 4 - "COM port backend other than stdio" -- -l com1,/dev/ttyS0 vm
 
 exit 0

@@ -19,11 +19,19 @@
 #define DT_RUN_VA	0x200000ull	/* native: prologue, epilogue, state */
 #define DT_CODE_VA	0x201000ull	/* the test code */
 #define DT_CODE_MAX	200
-#define DT_DATA_VA	0x210000ull	/* scratch data page */
-#define DT_DATA_SZ	4096
+#define DT_DATA_VA	0x210000ull	/* scratch data pages */
+#define DT_DATA_SZ	8192	/* two pages: accesses may straddle */
 #define DT_STACK_VA	0x220000ull	/* scratch stack page */
 #define DT_STACK_SZ	4096
 #define DT_STACK_TOP	(DT_STACK_VA + 0x800)	/* initial RSP */
+/*
+ * Everything else in [DT_HOLE_LO, DT_HOLE_HI) is unmapped on both sides
+ * (our CPU maps that range with 4 KiB pages), so accesses there raise
+ * #PF: e.g. DT_DATA_VA + DT_DATA_SZ, right after the data pages.
+ */
+#define DT_GS_BASE	0x10000ull	/* GS base on both sides */
+#define DT_HOLE_LO	0x200000ull
+#define DT_HOLE_HI	0x400000ull
 
 /* GPR numbers in encoding order. */
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
@@ -54,6 +62,7 @@ struct dt_poke {
 };
 
 #define DT_NPOKE	8
+#define DT_DESC		48		/* description buffers */
 
 struct dt_case {
 	uint64_t	seed;		/* per-case seed; memory fill derives */
@@ -66,7 +75,7 @@ struct dt_case {
 	uint32_t	flag_mask;	/* RFLAGS bits compared */
 	uint16_t	reg_mask;	/* GPRs compared */
 	struct dt_poke	poke[DT_NPOKE];
-	char		desc[48];	/* mnemonic and form */
+	char		desc[DT_DESC];	/* mnemonic and form */
 };
 
 enum {
@@ -82,6 +91,8 @@ struct dt_result {
 	int		status;
 	int		vector;		/* exception vector, -1 none */
 	uint64_t	fault_rip;	/* RIP pushed/reported for it */
+	uint64_t	err;		/* its error code, if it has one */
+	uint64_t	cr2;		/* #PF: the faulting address */
 	char		note[96];
 	struct dt_state	out;
 	uint8_t		data[DT_DATA_SZ];
@@ -112,7 +123,8 @@ struct dt_op {
 	int		scale;		/* 0..3 */
 	int		dispsz;		/* 0, 1 or 4 */
 	int64_t		disp;
-	uint64_t	addr;		/* memory: effective address */
+	uint64_t	addr;		/* memory: linear address */
+	uint64_t	ea;		/* memory: effective address */
 };
 
 struct dt_gen {
@@ -121,6 +133,8 @@ struct dt_gen {
 	uint16_t	used;		/* GPRs holding fixed values */
 	bool		legacy8;	/* byte regs 4-7 are AH..BH: no REX */
 	bool		addr32;		/* 67 prefix on the memory operand */
+	bool		fault;		/* memory operands run into the hole */
+	uint8_t		segpfx;		/* segment override on memory operands */
 };
 
 struct dt_insn {
@@ -153,6 +167,7 @@ void	emit_bytes(struct dt_gen *g, const uint8_t *b, int n);
 void	emit_sized(struct dt_gen *g, unsigned size, uint8_t op8, uint8_t op,
 	    int reg, const struct dt_op *rm, int immsz, uint64_t imm);
 void	add_prefix(struct dt_insn *in, uint8_t p);
+void	dcat(char *d, const char *s);
 void	describe(struct dt_gen *g, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 uint64_t code_here(const struct dt_gen *g);
@@ -167,6 +182,9 @@ struct dt_family {
 extern const struct dt_family dt_alu_families[];
 extern const struct dt_family dt_misc_families[];
 extern const struct dt_family dt_mem_families[];
+extern const struct dt_family dt_seq_families[];
+extern const struct dt_family dt_fault_families[];
+const struct dt_family *dt_find_family(const char *name);
 
 /* Host CPU features (gen_misc.c). */
 bool	host_has_lzcnt(void);
@@ -175,6 +193,7 @@ bool	host_has_popcnt(void);
 bool	host_has_cx16(void);
 
 /* The two sides. */
+int	native_alloc(int n, struct dt_case **cases, struct dt_result **res);
 int	native_run(struct dt_case *cases, struct dt_result *res, int n);
 int	emu_init(void);
 void	emu_run(const struct dt_case *c, struct dt_result *res);

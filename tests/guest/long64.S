@@ -79,6 +79,7 @@ lm_entry:
 	call	t_faults
 	call	t_compat
 	call	t_smc
+	call	t_edge64
 	jmp	finish64
 
 t_regs:
@@ -459,6 +460,64 @@ t_smc:
 	incl	smc64 + 3(%rip)
 	loop	1b
 	EXPECT64 %rbx, $(7 + 8 + 9), "patched immediate runs (64-bit)"
+	ret
+
+/* Encodings that are easy to get wrong in 64-bit mode. */
+t_edge64:
+	movq	$-1, %rax
+	.byte	0x90			/* nop: RAX unchanged */
+	EXPECT64 %rax, $-1, "90 is NOP, not xchg eax,eax"
+	.byte	0x87, 0xc0		/* xchg %eax, %eax */
+	movl	$0xffffffff, %edx
+	EXPECT64 %rax, %rdx, "87 c0 xchg eax,eax zero-extends"
+	movq	$5, %r8
+	movq	$6, %rax
+	.byte	0x49, 0x90		/* xchg %rax, %r8 */
+	EXPECT64 %rax, $5, "REX.B 90 is xchg r8, rax"
+	EXPECT64 %r8, $6, "REX.B 90: r8"
+	movq	$-1, %rax
+	movl	%eax, %eax
+	movl	$0xffffffff, %edx
+	EXPECT64 %rax, %rdx, "movl eax, eax zero-extends"
+	movq	$0x123456789, %rax
+	movq	%rax, 0x300100
+	movabsq	0x300100, %rax		/* a1 moffs64 */
+	movq	$0x123456789, %rdx
+	EXPECT64 %rax, %rdx, "mov rax, moffs64"
+	movq	$0x7fffffff, %rax
+	movq	$0x7fffffff, %rbx
+	leal	(%rax, %rbx), %ecx
+	movl	$0xfffffffe, %edx
+	EXPECT64 %rcx, %rdx, "32-bit lea truncates and zero-extends"
+	movq	$-1, %rax
+	cmpq	$-1, %rax
+	sete	%bl
+	movzbl	%bl, %ebx
+	EXPECT64 %rbx, $1, "cmp with sign-extended imm"
+	movq	$0x100000000, %rcx
+	movq	$7, %rax
+	jrcxz	1f
+	movq	$0, %rax
+1:	EXPECT64 %rax, $0, "jrcxz tests all of RCX"
+	movq	$0x100000003, %rcx
+	xorl	%eax, %eax
+2:	incl	%eax
+	addr32 loop 2b
+	EXPECT64 %rax, $3, "addr32 loop counts ECX"
+	EXPECT64 %rcx, $0, "addr32 loop writes ECX, zero-extended"
+	movq	$-1, %rax
+	movw	$0x8000, %ax
+	movzwq	%ax, %rbx
+	EXPECT64 %rbx, $0x8000, "movzwq"
+	movswq	%ax, %rbx
+	EXPECT64 %rbx, $-0x8000, "movswq"
+	movabsq	$0x8000000000000000, %rax
+	movq	$1, %rdx
+	shldq	$1, %rax, %rdx
+	EXPECT64 %rdx, $3, "shld 64"
+	pushq	$-2
+	popq	%rax
+	EXPECT64 %rax, $-2, "push imm8 sign-extends to 64"
 	ret
 
 	.data

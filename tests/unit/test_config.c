@@ -230,6 +230,8 @@ test_bools(void **state)
 static void
 test_expand(void **state)
 {
+	char *raw;
+
 	(void)state;
 	set_config_value("name", "vm1");
 	set_config_value("disk", "/dev/zvol/bhyve/%(name)");
@@ -244,7 +246,9 @@ test_expand(void **state)
 	set_config_value("name", "vm2");
 	assert_string_equal(get_config_value("disk"), "/dev/zvol/bhyve/vm2");
 	/* Raw values are what dump shows. */
-	assert_non_null(strstr(dump(), "disk=/dev/zvol/bhyve/%(name)\n"));
+	raw = dump();
+	assert_non_null(strstr(raw, "disk=/dev/zvol/bhyve/%(name)\n"));
+	free(raw);
 }
 
 static void

@@ -77,6 +77,8 @@ test_slot_forms(void **state)
 	assert_value("pci.0.7.0.device", "virtio-rnd");
 	slot_ok("0:08:01,virtio-rnd");
 	assert_value("pci.0.8.1.device", "virtio-rnd");
+	slot_ok("0000009,virtio-rnd");
+	assert_value("pci.0.9.0.device", "virtio-rnd");
 }
 
 static void
@@ -89,6 +91,7 @@ test_slot_errors(void **state)
 		"1:2:3:4,hostbridge", "1:,hostbridge", ":1,hostbridge",
 		"1::2,hostbridge", " 1,hostbridge", "1 ,hostbridge",
 		"0x1,hostbridge", "1000,hostbridge", "99999999999,hostbridge",
+		"4294967297,hostbridge", "1:4294967296:0,hostbridge",
 		"1,", "1,nosuchdevice", "1,HOSTBRIDGE", "1,virtio-rnd ",
 	};
 	size_t i;

@@ -472,6 +472,15 @@ test_snapshot(void **state)
 	assert_int_equal(inb(e, 0xa0) & 0x04, 0);
 	s.version = 99;
 	assert_int_equal(vatpic_restore(b, &s), -EINVAL);
+	/* Reset: uninitialised until a new ICW sequence; lines kept. */
+	vatpic_assert_irq(e->a, 10);
+	vatpic_reset(e->a);
+	assert_int_equal(inb(e, 0x4d1), 0);
+	assert_int_equal(pending(e), -1);
+	pic_init(e, 0x01, 0x01);
+	vatpic_pulse_irq(e->a, 5);
+	assert_int_equal(vatpic_inta(e->a), 0x25);
+	vatpic_deassert_irq(e->a, 10);
 }
 
 int

@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "vmm/io/vatpit.h"
@@ -359,7 +362,9 @@ static void
 test_bad_access(void **state)
 {
 	struct env *e = *state;
-	uint32_t v = 0x1234;
+	uint32_t v = 0x1234, seed;
+	uint16_t port;
+	int i;
 
 	assert_int_equal(vatpit_pio(e->pit, 0, true, 0x40, 2, &v), -EINVAL);
 	assert_int_equal(vatpit_pio(e->pit, 0, false, 0x44, 1, &v), -EINVAL);
@@ -381,6 +386,19 @@ test_bad_access(void **state)
 	for (v = 0; v < 256; v++)
 		outb(e, 0x43, (uint8_t)v);
 	advance(e, 1000000000ull, 10000000);
+	/* Random traffic on every port, with time passing. */
+	for (i = 0, seed = 7; i < 200000; i++) {
+		seed = seed * 1103515245 + 12345;
+		port = (uint16_t)(0x40 + (seed >> 20) % 5);
+		if (port == 0x44)
+			port = 0x61;
+		if (seed & 0x80000000u)
+			(void)inb(e, port);
+		else
+			outb(e, port, (uint8_t)(seed >> 8));
+		if ((i & 255) == 0)
+			advance(e, (seed >> 12) & 0xfffff, 1000);
+	}
 }
 
 static void
@@ -408,6 +426,83 @@ test_snapshot(void **state)
 	s.cap = 3;
 	s.n = 0;
 	assert_int_equal(vatpit_snapshot(e->pit, &s), -ENOSPC);
+	/* Reset stops channel 0 and clears port 0x61. */
+	outb(e, 0x61, 0x03);
+	vatpit_reset(e->pit);
+	before = e->pulses;
+	advance(e, 100000000ull, 1000000);
+	assert_int_equal(e->pulses, before);
+	assert_int_equal(inb(e, 0x61) & 0x0f, 0);
+}
+
+/* The real timer thread and clock, with a vCPU thread reading counters. */
+static atomic_int mt_pulses;
+static atomic_bool mt_stop;
+
+static uint64_t
+mono_now(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+}
+
+static void
+mt_isa(void *arg, int irq, int pin, enum vdev_irq_op op)
+{
+	(void)arg;
+	if (irq == 0 && pin == 2 && op == VDEV_IRQ_PULSE)
+		atomic_fetch_add(&mt_pulses, 1);
+}
+
+static void *
+mt_reader(void *arg)
+{
+	struct vatpit *pit = arg;
+	uint32_t v;
+
+	while (!atomic_load(&mt_stop)) {
+		v = 0x40;
+		vatpit_pio(pit, 1, false, 0x43, 1, &v);
+		vatpit_pio(pit, 1, true, 0x40, 1, &v);
+		vatpit_pio(pit, 1, true, 0x40, 1, &v);
+		vatpit_nmisc_pio(pit, 1, true, 0x61, 1, &v);
+	}
+	return (NULL);
+}
+
+static void
+test_threaded(void **state)
+{
+	struct vdev_clock clk = { mono_now, NULL };
+	struct vdev_intr intr = { .isa = mt_isa };
+	struct vcallout_wheel *w;
+	struct vatpit *pit;
+	struct timespec ts = { 0, 200000000 };
+	pthread_t thr;
+	uint32_t v;
+
+	(void)state;
+	w = vcallout_wheel_create(&clk);
+	assert_non_null(w);
+	pit = vatpit_create(&clk, w, &intr);
+	assert_non_null(pit);
+	pthread_create(&thr, NULL, mt_reader, pit);
+	v = 0x34;
+	vatpit_pio(pit, 0, false, 0x43, 1, &v);
+	v = 1193 & 0xff;
+	vatpit_pio(pit, 0, false, 0x40, 1, &v);
+	v = 1193 >> 8;
+	vatpit_pio(pit, 0, false, 0x40, 1, &v);	/* 1000 Hz */
+	nanosleep(&ts, NULL);
+	atomic_store(&mt_stop, true);
+	pthread_join(thr, NULL);
+	/* Loose bounds: a loaded CI host may delay the timer thread. */
+	assert_in_range(atomic_load(&mt_pulses), 100, 260);
+	vatpit_destroy(pit);		/* with the callout still armed */
+	vcallout_wheel_destroy(w);
 }
 
 int
@@ -435,6 +530,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+		cmocka_unit_test(test_threaded),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

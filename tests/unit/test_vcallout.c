@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -26,25 +27,24 @@ mono_now(void *arg)
 	return ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
 }
 
+/* Callbacks run on the timer thread: the test reads through atomics. */
 struct rec {
-	int	order[8];
-	int	n;
+	_Atomic int n;
 	int	id;
-	int	*log;
-	int	*logn;
 };
 
-static int log_buf[16];
-static int log_n;
+static _Atomic int log_buf[16];
+static _Atomic int log_n;
 
 static void
 fire(void *arg)
 {
 	struct rec *r = arg;
+	int i = log_n++;
 
+	if (i < 16)
+		log_buf[i] = r->id;
 	r->n++;
-	if (log_n < 16)
-		log_buf[log_n++] = r->id;
 }
 
 static void

@@ -241,6 +241,47 @@ test_snapshot(void **state)
 	assert_int_equal(vioapic_restore(c->io, &s), -EINVAL);
 }
 
+static void
+test_random_guest(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t x = 0x2545F4914F6CDD1Dull, r, v;
+	int i;
+
+	for (i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		r = x;
+		v = r >> 17;
+		switch (r % 6) {
+		case 0:
+			vioapic_mmio(c->io, true, (r >> 8) & 0xFF,
+			    1u << ((r >> 20) % 4), &v);
+			break;
+		case 1:
+			vioapic_mmio(c->io, false, (r >> 8) & 0xFF,
+			    1u << ((r >> 20) % 4), &v);
+			break;
+		case 2:
+			v = (r >> 8) & 0x7F;
+			vioapic_mmio(c->io, true, 0, 4, &v);
+			v = r >> 32;
+			vioapic_mmio(c->io, true, 0x10, 4, &v);
+			break;
+		case 3:
+			vioapic_set_irq(c->io, (int)((r >> 8) % 40) - 4,
+			    (enum vdev_irq_op)((r >> 16) % 4));
+			break;
+		default:
+			vioapic_eoi(c->io, (int)((r >> 8) & 0x1FF) - 100);
+			break;
+		}
+	}
+	vioapic_reset(c->io);
+	assert_int_equal(rd(c->io, 0x01), 0x001F0011);
+}
+
 int
 main(void)
 {
@@ -250,6 +291,7 @@ main(void)
 		T(test_edge),
 		T(test_level_eoi),
 		T(test_snapshot),
+		T(test_random_guest),
 #undef T
 	};
 

@@ -274,9 +274,16 @@ test_svr_masks_lvts(void **state)
 	vlapic_trigger_lvt(c->vl, VLAPIC_LVT_LINT1);
 	assert_true(vlapic_nmi_pending(c->vl));
 	vlapic_trigger_lvt(c->vl, (enum vlapic_lvt)42);	/* ignored */
+
 	/* LVT reserved bits are dropped */
 	wr(c->vl, 0x370, 0xFFFFFFFF);
 	assert_int_equal(rd(c->vl, 0x370), 0x100FF);
+	vlapic_nmi_clear(c->vl);
+	/* hardware-disabled: LINT1 is the NMI pin */
+	assert_int_equal(vlapic_wrmsr(c->vl, MSR_IA32_APIC_BASE,
+	    0xFEE00100), 0);
+	vlapic_trigger_lvt(c->vl, VLAPIC_LVT_LINT1);
+	assert_true(vlapic_nmi_pending(c->vl));
 }
 
 static void
@@ -384,6 +391,12 @@ test_x2apic(void **state)
 	assert_int_equal(vlapic_rdmsr(c->vl, 0x830, &v), 0);
 	assert_int_equal(v, 0x0000012300000041ull);
 	assert_int_equal(vlapic_wrmsr(c->vl, 0x830, 1ull << 13), -EINVAL);
+	/* lowest priority IPIs: redirectable IPI error in x2APIC mode */
+	assert_int_equal(vlapic_wrmsr(c->vl, 0x830, (1ull << 32) | 0x141), 0);
+	assert_int_equal(c->f.nipi, 1);
+	assert_int_equal(vlapic_wrmsr(c->vl, 0x828, 0), 0);
+	assert_int_equal(vlapic_rdmsr(c->vl, 0x828, &v), 0);
+	assert_int_equal(v, 0x10);
 	/* SELF IPI */
 	assert_int_equal(vlapic_wrmsr(c->vl, 0x83F, 0x66), 0);
 	assert_true(vlapic_pending_intr(c->vl, &vec));
@@ -481,6 +494,16 @@ test_timer_periodic(void **state)
 	c->f.now += 100 * MS;
 	assert_int_equal(vcallout_wheel_run_due(c->w), 1);
 	assert_true(rd(c->vl, 0x390) <= VLAPIC_BUS_FREQ / 16 / 1000);
+	/* a mode change disarms the timer (SDM 10.5.4.1) */
+	wr(c->vl, 0x320, 0x00031);
+	c->f.now += 10 * MS;
+	assert_int_equal(vcallout_wheel_run_due(c->w), 0);
+	assert_int_equal(rd(c->vl, 0x390), 0);
+	wr(c->vl, 0x320, 0x20031);
+	wr(c->vl, 0x380, VLAPIC_BUS_FREQ / 16 / 1000);
+	c->f.now += 10 * MS;
+	assert_int_equal(vcallout_wheel_run_due(c->w), 1);
+	assert_true(rd(c->vl, 0x390) <= VLAPIC_BUS_FREQ / 16 / 1000);
 }
 
 static void
@@ -576,8 +599,9 @@ test_snapshot(void **state)
 	assert_int_equal(vlapic_restore(c->vl, &s), 0);
 	assert_int_equal(rd(c->vl, 0x80), 0x20);
 	assert_int_equal(rd(c->vl, 0xD0), 0x08000000);
-	assert_int_equal(rd(c->vl, 0x100 + 0x10 * 4), 1u << 16);	/* ISR 0x90 */
-	assert_int_equal(rd(c->vl, 0x200 + 0x10 * 3), 1u << 16);	/* 0x70 */
+	/* ISR has 0x90, IRR 0x70 */
+	assert_int_equal(rd(c->vl, 0x100 + 0x10 * 4), 1u << 16);
+	assert_int_equal(rd(c->vl, 0x200 + 0x10 * 3), 1u << 16);
 	assert_in_range(rd(c->vl, 0x390), VLAPIC_BUS_FREQ / 1000 * 3 / 4 - 2,
 	    VLAPIC_BUS_FREQ / 1000 * 3 / 4 + 2);
 	c->f.now += MS;
@@ -617,6 +641,75 @@ test_init_reset(void **state)
 	assert_false(vlapic_x2apic_allowed(c->vl));
 }
 
+/* Random guest accesses: defined behaviour, no crash (run under ASan). */
+static uint64_t
+rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return (*x);
+}
+
+static void
+test_random_guest(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t x = 0x9E3779B97F4A7C15ull, r, v;
+	int i, vec;
+
+	vlapic_set_x2apic_allowed(c->vl, true);
+	for (i = 0; i < 200000; i++) {
+		r = rnd(&x);
+		v = rnd(&x);
+		switch (r % 8) {
+		case 0:
+			vlapic_mmio(c->vl, true, (r >> 8) & 0xFFF,
+			    1u << ((r >> 20) % 4), &v);
+			break;
+		case 1:
+			vlapic_mmio(c->vl, false, (r >> 8) & 0xFFF,
+			    1u << ((r >> 20) % 4), &v);
+			break;
+		case 2:
+			vlapic_wrmsr(c->vl, 0x800 + (uint32_t)((r >> 8) & 0xFF),
+			    (r & 0x100000) ? v : (v & 0xFFFF));
+			break;
+		case 3:
+			vlapic_rdmsr(c->vl, 0x800 + (uint32_t)((r >> 8) & 0xFF),
+			    &v);
+			break;
+		case 4:
+			if ((r >> 8) % 64 == 0)
+				vlapic_wrmsr(c->vl, MSR_IA32_APIC_BASE, v);
+			else
+				vlapic_wrmsr(c->vl, MSR_IA32_TSC_DEADLINE,
+				    c->f.now + (v & 0xFFFFF));
+			break;
+		case 5:
+			vlapic_deliver(c->vl, (int)((r >> 8) & 7),
+			    (int)((r >> 12) & 0xFF), (r >> 20) & 1);
+			break;
+		case 6:
+			if (vlapic_pending_intr(c->vl, &vec))
+				vlapic_intr_accepted(c->vl, vec);
+			vlapic_trigger_lvt(c->vl,
+			    (enum vlapic_lvt)((r >> 8) % 8));
+			break;
+		default:
+			c->f.now += v & 0xFFFFF;
+			vcallout_wheel_run_due(c->w);
+			break;
+		}
+	}
+	/* still a working APIC after a power-on reset */
+	vlapic_reset(c->vl, false);
+	wr(c->vl, 0xF0, 0x1FF);
+	vlapic_set_intr_ready(c->vl, 0x99, false);
+	assert_true(vlapic_pending_intr(c->vl, &vec));
+	assert_int_equal(vec, 0x99);
+}
+
 int
 main(void)
 {
@@ -636,6 +729,7 @@ main(void)
 		cmocka_unit_test(test_no_tscdl),
 		T(test_snapshot),
 		T(test_init_reset),
+		T(test_random_guest),
 #undef T
 	};
 

@@ -60,8 +60,11 @@ test_lowmem_only(void **state)
 	assert_int_equal(p[12345], 0);
 	p[12345] = 0x5a;
 	assert_int_equal(*(uint8_t *)vm_map_gpa(ctx, 12345, 1), 0x5a);
-	/* A second setup is refused. */
-	assert_int_equal(vm_setup_memory(ctx, 64 * MB, VM_MMAP_ALL), -1);
+	/* Set up again: the same size is kept, another one refused. */
+	assert_int_equal(vm_setup_memory(ctx, 64 * MB, VM_MMAP_ALL), 0);
+	assert_int_equal(p[12345], 0x5a);
+	assert_int_equal(vm_setup_memory(ctx, 128 * MB, VM_MMAP_ALL), -1);
+	assert_int_equal(errno, EEXIST);
 	vm_destroy(ctx);
 }
 

@@ -415,6 +415,137 @@ test_guest_hlt_sleeps(void **state)
 	assert_true(st[1] < 10);
 }
 
+struct runner {
+	struct vcpu	*vcpu;
+	struct vm_exit	vme;
+	int		error;
+};
+
+static void *
+run_once(void *arg)
+{
+	struct runner *r = arg;
+	struct vm_run vmrun = { .vm_exit = &r->vme };
+
+	r->error = vm_run(r->vcpu, &vmrun);
+	return (NULL);
+}
+
+/*
+ * An NMI wakes a vCPU halted with IF = 0 (SDM Vol 3 6.7): the handler
+ * (IVT vector 2) writes port 0x80.  A second active vCPU keeps the VM
+ * from counting as "all halted".
+ */
+static void
+test_guest_nmi_wakes_hlt(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t code[] = { 0xfa, 0xf4, 0xeb, 0xfd }; /* cli; hlt */
+	static const uint8_t nmi[] = { 0xb0, 0x22, 0xe6, 0x80, 0xcf };
+	struct runner r = { .vcpu = e->vcpu };
+	struct vcpu *ap;
+	uint16_t *ivt;
+	pthread_t t;
+
+	load_guest(e, code, sizeof(code));
+	memcpy(vm_map_gpa(e->ctx, 0x2000, sizeof(nmi)), nmi, sizeof(nmi));
+	ivt = vm_map_gpa(e->ctx, 0, 1024);
+	ivt[2 * 2] = 0x2000;			/* offset */
+	ivt[2 * 2 + 1] = 0;			/* segment */
+	assert_int_equal(vm_set_register(e->vcpu, VM_REG_GUEST_RSP, 0x8000),
+	    0);
+	assert_int_equal(vm_set_desc(e->vcpu, VM_REG_GUEST_SS, 0, 0xffff,
+	    0x93), 0);
+	ap = vm_vcpu_open(e->ctx, 1);
+	assert_non_null(ap);
+	assert_int_equal(vm_activate_cpu(ap), 0);
+	assert_int_equal(pthread_create(&t, NULL, run_once, &r), 0);
+	usleep(50000);
+	assert_int_equal(vm_inject_nmi(e->vcpu), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(r.error, 0);
+	assert_int_equal(r.vme.exitcode, VM_EXITCODE_INOUT);
+	assert_int_equal(r.vme.u.inout.port, 0x80);
+	assert_int_equal(r.vme.u.inout.eax & 0xff, 0x22);
+	vm_vcpu_close(ap);
+}
+
+/* vm_suspend_cpu: the vCPU leaves with VM_EXITCODE_DEBUG until resumed. */
+static void
+test_debug_suspend(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t code[] = { 0xeb, 0xfe };
+
+	load_guest(e, code, sizeof(code));
+	assert_int_equal(vm_suspend_cpu(e->vcpu), 0);
+	assert_int_equal(vm_run(e->vcpu, &e->vmrun), 0);
+	assert_int_equal(e->vme.exitcode, VM_EXITCODE_DEBUG);
+	assert_int_equal(vm_resume_all_cpus(e->ctx), 0);
+	assert_int_equal(vm_suspend(e->ctx, VM_SUSPEND_HALT), 0);
+	assert_int_equal(vm_run(e->vcpu, &e->vmrun), 0);
+	assert_int_equal(e->vme.exitcode, VM_EXITCODE_SUSPENDED);
+}
+
+/* An unknown MSR exits; with #GP injected + restart RIP stays on it. */
+static void
+test_guest_msr(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t code[] = {
+		0x66, 0xb9, 0x78, 0x56, 0x34, 0x12,	/* mov ecx, 0x12345678 */
+		0x0f, 0x32,				/* rdmsr */
+		0xfa, 0xf4,				/* cli; hlt */
+	};
+	uint64_t v;
+
+	load_guest(e, code, sizeof(code));
+	assert_int_equal(vm_run(e->vcpu, &e->vmrun), 0);
+	assert_int_equal(e->vme.exitcode, VM_EXITCODE_RDMSR);
+	assert_int_equal(e->vme.u.msr.code, 0x12345678);
+	assert_int_equal(e->vme.rip, CODE + 6);
+	/* Emulated by userland (bhyve -w): RAX/RDX, then it retires. */
+	assert_int_equal(vm_set_register(e->vcpu, VM_REG_GUEST_RAX, 0x11), 0);
+	assert_int_equal(vm_set_register(e->vcpu, VM_REG_GUEST_RDX, 0x22), 0);
+	assert_int_equal(vm_run(e->vcpu, &e->vmrun), 0);
+	assert_int_equal(e->vme.exitcode, VM_EXITCODE_SUSPENDED);
+	assert_int_equal(vm_get_register(e->vcpu, VM_REG_GUEST_RIP, &v), 0);
+	assert_int_equal(v, CODE + 10);
+	assert_int_equal(vm_get_register(e->vcpu, VM_REG_GUEST_RAX, &v), 0);
+	assert_int_equal(v & 0xffffffff, 0x11);
+}
+
+/* bhyve's strict MSRs: #GP injected with restart points at the RDMSR. */
+static void
+test_guest_msr_gp(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t code[] = {
+		0x66, 0xb9, 0x78, 0x56, 0x34, 0x12,	/* mov ecx, 0x12345678 */
+		0x0f, 0x32,				/* rdmsr */
+		0xfa, 0xf4,				/* cli; hlt */
+	};
+	static const uint8_t gp[] = { 0x58, 0xe7, 0x80 }; /* pop ax; out 80,ax */
+	uint16_t *ivt;
+
+	load_guest(e, code, sizeof(code));
+	memcpy(vm_map_gpa(e->ctx, 0x2000, sizeof(gp)), gp, sizeof(gp));
+	ivt = vm_map_gpa(e->ctx, 0, 1024);
+	ivt[IDT_GP * 2] = 0x2000;
+	ivt[IDT_GP * 2 + 1] = 0;
+	assert_int_equal(vm_set_register(e->vcpu, VM_REG_GUEST_RSP, 0x8000),
+	    0);
+	assert_int_equal(vm_set_desc(e->vcpu, VM_REG_GUEST_SS, 0, 0xffff,
+	    0x93), 0);
+	assert_int_equal(vm_run(e->vcpu, &e->vmrun), 0);
+	assert_int_equal(e->vme.exitcode, VM_EXITCODE_RDMSR);
+	assert_int_equal(vm_inject_exception(e->vcpu, IDT_GP, 1, 0, 1), 0);
+	assert_int_equal(vm_run(e->vcpu, &e->vmrun), 0);
+	assert_int_equal(e->vme.exitcode, VM_EXITCODE_INOUT);
+	assert_int_equal(e->vme.u.inout.port, 0x80);
+	assert_int_equal(e->vme.u.inout.eax & 0xffff, CODE + 6);
+}
+
 int
 main(void)
 {
@@ -433,6 +564,10 @@ main(void)
 		T(test_guest_mmio),
 		T(test_guest_kick),
 		T(test_guest_hlt_sleeps),
+		T(test_guest_nmi_wakes_hlt),
+		T(test_debug_suspend),
+		T(test_guest_msr),
+		T(test_guest_msr_gp),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -5,6 +5,7 @@
  * MSI decode, the 8259 ExtINT path, dispatch and save/restore.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "vmm/io/vhpet.h"
 #include "vmm/io/vioapic.h"
 #include "vmm/io/vlapic.h"
 #include "vmm/io/vplatform.h"
@@ -442,7 +444,8 @@ test_extint_8259(void **state)
 	assert_true(c->e.notified[0] > 0);
 	assert_true(vplatform_pending_intr(c->p, 0, &vec));
 	assert_int_equal(vec, 0x21);
-	vplatform_intr_accepted(c->p, 0, vec);
+	assert_false(vplatform_pending_intr(c->p, 1, &vec));	/* AP */
+	vplatform_intr_accepted(c->p, 0, 0x21);
 	assert_false(vplatform_pending_intr(c->p, 0, &vec));
 	pio_out(c->p, 0x20, 0x20);		/* EOI */
 	/* enabled APIC with LINT0 as ExtINT on vCPU 0 */
@@ -529,6 +532,15 @@ test_dispatch(void **state)
 	uint32_t count;
 	int i, n;
 
+	/* vm_lapic_local_irq(-1, LINT1) with LINT1 as NMI everywhere */
+	enable_all(c->p);
+	for (i = 0; i < NCPU; i++)
+		lw(c->p, i, 0x360, 0x400);
+	assert_int_equal(vplatform_lapic_local_irq(c->p, -1, 1), 0);
+	for (i = 0; i < NCPU; i++) {
+		assert_true(vplatform_nmi_pending(c->p, i));
+		vplatform_nmi_accepted(c->p, i);
+	}
 	for (n = 0; vplatform_port_range(c->p, n, &port, &count) == 0; n++)
 		assert_true(count > 0);
 	assert_true(n >= 5);
@@ -543,20 +555,20 @@ test_dispatch(void **state)
 	    -EINVAL);
 	assert_int_equal(vplatform_mmio_handler(c->p, 0, false,
 	    VIOAPIC_BASE + 0x10, 4, &v), 0);
-	/* relocated APIC page */
+	/* relocated APIC page; the default page reads all-ones then */
 	assert_int_equal(vplatform_wrmsr(c->p, 1, 0x1B, 0xFEB00800), 0);
 	assert_int_equal(vplatform_mmio(c->p, 1, false, 0xFEB00030, 4, &v), 0);
+	assert_int_equal(v, 0x60010);
+	assert_int_equal(vplatform_mmio(c->p, 1, false, LAPIC + 0x30, 2, &v),
+	    0);
+	assert_int_equal(v, 0xFFFF);
+	assert_int_equal(vplatform_mmio(c->p, 0, false, LAPIC + 0x30, 4, &v),
+	    0);
 	assert_int_equal(v, 0x60010);
 	/* CR8 */
 	vplatform_set_cr8(c->p, 3, 5);
 	assert_int_equal(vplatform_get_cr8(c->p, 3), 5);
 	assert_int_equal(lr(c->p, 3, 0x80), 0x50);
-	/* local irq */
-	assert_int_equal(vplatform_lapic_local_irq(c->p, -1, 1), 0);
-	for (i = 0; i < NCPU; i++) {
-		assert_true(vplatform_nmi_pending(c->p, i));
-		vplatform_nmi_accepted(c->p, i);
-	}
 	assert_int_equal(vplatform_lapic_local_irq(c->p, 0, 9), -EINVAL);
 	assert_int_equal(vplatform_lapic_local_irq(c->p, 4, 0), -EINVAL);
 	assert_int_equal(vplatform_ncpus(c->p), NCPU);
@@ -570,6 +582,7 @@ test_snapshot(void **state)
 	struct ctx *c = *state;
 	struct vdev_snap_field *f;
 	struct vdev_snap s[NCPU + 8];
+	uint32_t v;
 	int n, i, error;
 
 	enable_all(c->p);
@@ -585,17 +598,149 @@ test_snapshot(void **state)
 			break;
 		assert_int_equal(error, 0);
 	}
-	assert_true(n >= NCPU + 1);
-	vplatform_reset(c->p);
+	assert_int_equal(n, NCPU + 6);
+	assert_int_equal(vplatform_reset(c->p), 0);
 	assert_int_equal(lr(c->p, 2, 0x80), 0);
+	assert_int_equal(vplatform_pio(c->p, 0, true, 0x21, 1, &v), 0);
+	assert_int_equal(v, 0);
 	for (i = 0; i < n; i++)
 		assert_int_equal(vplatform_restore(c->p, i, &s[i]), 0);
 	assert_int_equal(lr(c->p, 2, 0x80), 0x30);
+	assert_int_equal(vplatform_pio(c->p, 0, true, 0x21, 1, &v), 0);
+	assert_int_equal(v, 0xAA);
 	assert_int_equal(vioapic_get_rte(vplatform_vioapic(c->p), 7), 0x8055);
 	/* records are checked: a vlapic record does not fit the IOAPIC */
 	assert_int_equal(vplatform_restore(c->p, NCPU, &s[0]), -EINVAL);
 	assert_int_equal(vplatform_restore(c->p, n, &s[0]), -ENOENT);
 	free(f);
+}
+
+static void
+test_rtc_ports(void **state)
+{
+	struct ctx *c = *state;
+	uint32_t v;
+
+	pio_out(c->p, 0x70, 0x0A);
+	assert_int_equal(vplatform_pio(c->p, 0, true, 0x71, 1, &v), 0);
+	assert_int_equal(v, 0x20);
+	/* NVRAM survives a guest reset */
+	pio_out(c->p, 0x70, 0x40);
+	pio_out(c->p, 0x71, 0x5A);
+	assert_int_equal(vplatform_reset(c->p), 0);
+	pio_out(c->p, 0x70, 0x40);
+	assert_int_equal(vplatform_pio(c->p, 0, true, 0x71, 1, &v), 0);
+	assert_int_equal(v, 0x5A);
+	assert_non_null(vplatform_vrtc(c->p));
+	assert_non_null(vplatform_vatpic(c->p));
+	assert_non_null(vplatform_vatpit(c->p));
+}
+
+static void
+test_hpet_pmtmr(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t v;
+	uint32_t t0, t1;
+	int vec;
+
+	/* HPET capabilities through the platform's MMIO dispatch */
+	assert_int_equal(vplatform_mmio(c->p, 0, false, 0xFED00000, 4, &v), 0);
+	assert_int_equal((uint32_t)v, (uint32_t)vhpet_capabilities());
+	/* HPET timer 0 -> IOAPIC pin 24 -> vCPU 0 vector 0x35 */
+	enable_all(c->p);
+	ioapic_w(c->p, 0x10 + 2 * 24, 0x0035);
+	v = (24u << 9) | (1u << 2);		/* route 24, interrupt enable */
+	assert_int_equal(vplatform_mmio(c->p, 0, true, 0xFED00100, 8, &v), 0);
+	v = 16777;				/* ~1 ms at 2^24 Hz */
+	assert_int_equal(vplatform_mmio(c->p, 0, true, 0xFED00108, 8, &v), 0);
+	v = 1;					/* ENABLE_CNF */
+	assert_int_equal(vplatform_mmio(c->p, 0, true, 0xFED00010, 8, &v), 0);
+	assert_false(vplatform_pending_intr(c->p, 0, &vec));
+	c->e.now += 2000000;
+	vplatform_run_timers(c->p);
+	assert_true(vplatform_pending_intr(c->p, 0, &vec));
+	assert_int_equal(vec, 0x35);
+	/* PM timer at 3.579545 MHz */
+	assert_int_equal(vplatform_pio(c->p, 0, true, 0x408, 4, &t0), 0);
+	c->e.now += 1000000;
+	assert_int_equal(vplatform_pio(c->p, 0, true, 0x408, 4, &t1), 0);
+	assert_in_range(t1 - t0, 3578, 3581);
+	assert_non_null(vplatform_vhpet(c->p));
+	assert_non_null(vplatform_vpmtmr(c->p));
+}
+
+/*
+ * Four vCPU threads send each other IPIs while taking their own, with
+ * the real clock and timer thread (a LAPIC timer runs too): no deadlock,
+ * no lost wakeup at the end.
+ */
+struct storm {
+	struct vplatform *p;
+	int		vcpu;
+	int		taken;
+};
+
+static void *
+storm_thread(void *arg)
+{
+	struct storm *st = arg;
+	struct vplatform *p = st->p;
+	uint64_t v;
+	int k, vec;
+
+	for (k = 0; k < 2000; k++) {
+		v = (uint64_t)((st->vcpu + 1) % NCPU) << 24;
+		vplatform_mmio(p, st->vcpu, true, LAPIC + 0x310, 4, &v);
+		v = 0x4040 + (uint64_t)st->vcpu;
+		if (k % 100 == 0)
+			v = 0xC4060;		/* all-but-self */
+		vplatform_mmio(p, st->vcpu, true, LAPIC + 0x300, 4, &v);
+		if (vplatform_pending_intr(p, st->vcpu, &vec)) {
+			vplatform_intr_accepted(p, st->vcpu, vec);
+			v = 0;
+			vplatform_mmio(p, st->vcpu, true, LAPIC + 0xB0, 4, &v);
+			st->taken++;
+		}
+	}
+	return (NULL);
+}
+
+static void
+test_ipi_storm(void **state)
+{
+	struct eng e = { 0 };
+	struct vplatform_ops ops = { .arg = &e };
+	struct storm st[NCPU];
+	pthread_t t[NCPU];
+	struct vplatform *p;
+	int i, vec;
+
+	(void)state;
+	p = vplatform_create(NCPU, &ops);
+	assert_non_null(p);
+	enable_all(p);
+	lw(p, 0, 0x3E0, 0xB);
+	lw(p, 0, 0x320, 0x20030);
+	lw(p, 0, 0x380, VLAPIC_BUS_FREQ / 10000);	/* 100 us periodic */
+	for (i = 0; i < NCPU; i++) {
+		st[i] = (struct storm){ .p = p, .vcpu = i };
+		pthread_create(&t[i], NULL, storm_thread, &st[i]);
+	}
+	for (i = 0; i < NCPU; i++)
+		pthread_join(t[i], NULL);
+	lw(p, 0, 0x380, 0);
+	/* every vCPU got IPIs: taken while running or still pending */
+	for (i = 0; i < NCPU; i++) {
+		while (vplatform_pending_intr(p, i, &vec)) {
+			vplatform_intr_accepted(p, i, vec);
+			eoi(p, i);
+			st[i].taken++;
+		}
+		assert_true(st[i].taken > 0);
+		assert_int_equal(lr(p, i, 0x100 + 0x10 * 2), 0);
+	}
+	vplatform_destroy(p);
 }
 
 static void
@@ -631,6 +776,9 @@ main(void)
 		T(test_lapic_timer),
 		T(test_dispatch),
 		T(test_snapshot),
+		T(test_rtc_ports),
+		T(test_hpet_pmtmr),
+		cmocka_unit_test(test_ipi_storm),
 		cmocka_unit_test(test_create_bad),
 #undef T
 	};

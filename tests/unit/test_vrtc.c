@@ -168,6 +168,12 @@ test_formats(void **state)
 	assert_int_equal(rd(e, 9), 69);
 	assert_int_equal(rd(e, 0x32), 19);
 	assert_int_equal(vrtc_set_time(e->rtc, INT64_MAX / 2), -EINVAL);
+	/* Year 0053 (before 1970 by far): 0053-07-04 00:00:00. */
+	assert_int_equal(vrtc_set_time(e->rtc, -60478704000ll), 0);
+	assert_int_equal(rd(e, 9), 53);
+	assert_int_equal(rd(e, 0x32), 0);
+	assert_int_equal(rd(e, 8), 7);
+	assert_int_equal(rd(e, 7), 4);
 }
 
 static void

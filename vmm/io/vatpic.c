@@ -81,8 +81,8 @@ struct vatpic {
 	pthread_mutex_t	mtx;
 	struct pic	pic[2];		/* 0 master, 1 slave */
 	bool		out;		/* master INT (CPU INTR) */
-	uint64_t	bad_access;	/* statistics */
-	uint64_t	spurious;
+	_Atomic uint64_t bad_access;	/* statistics */
+	_Atomic uint64_t spurious;
 };
 
 static bool
@@ -605,6 +605,28 @@ vatpic_create(const struct vdev_intr *intr)
 	pthread_mutex_init(&a->mtx, NULL);
 	a->pic[0].lowprio = a->pic[1].lowprio = 7;
 	return (a);
+}
+
+void
+vatpic_reset(struct vatpic *a)
+{
+	struct pic *p;
+	uint8_t level, acnt[8];
+	int i;
+
+	pthread_mutex_lock(&a->mtx);
+	for (i = 0; i < 2; i++) {
+		p = &a->pic[i];
+		/* Input lines belong to the devices: they stay as they are. */
+		level = p->level;
+		memcpy(acnt, p->acnt, sizeof(acnt));
+		memset(p, 0, sizeof(*p));
+		p->level = level;
+		memcpy(p->acnt, acnt, sizeof(acnt));
+		p->lowprio = 7;
+	}
+	a->out = false;
+	pthread_mutex_unlock(&a->mtx);
 }
 
 void

@@ -27,6 +27,8 @@ struct vatpic;
 
 struct vatpic *vatpic_create(const struct vdev_intr *intr);
 void	vatpic_destroy(struct vatpic *atpic);
+/* Power-on state (uninitialised, ELCR 0); input line levels are kept. */
+void	vatpic_reset(struct vatpic *atpic);
 
 /* 0x20, 0x21, 0xa0, 0xa1: 1-byte accesses (others -EINVAL). */
 int	vatpic_pio(void *dev, int vcpu, bool in, uint16_t port,

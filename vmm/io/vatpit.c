@@ -86,7 +86,7 @@ struct vatpit {
 	struct pit_chan	chan[PIT_NCHAN];
 	uint8_t		nmisc;		/* port 0x61 read/write bits */
 	uint64_t	last_fire_ns;
-	uint64_t	bad_access;	/* statistics: refused accesses */
+	_Atomic uint64_t bad_access;	/* statistics: refused accesses */
 };
 
 static uint64_t
@@ -581,6 +581,24 @@ vatpit_create(const struct vdev_clock *clk, struct vcallout_wheel *w,
 		pit->chan[i].null_count = true;
 	}
 	return (pit);
+}
+
+void
+vatpit_reset(struct vatpit *pit)
+{
+	int i;
+
+	pthread_mutex_lock(&pit->mtx);
+	for (i = 0; i < PIT_NCHAN; i++) {
+		memset(&pit->chan[i], 0, sizeof(pit->chan[i]));
+		pit->chan[i].gate = i != 2;
+		pit->chan[i].null_count = true;
+	}
+	pit->nmisc = 0;
+	pit->last_fire_ns = 0;
+	if (pit->callout != NULL)
+		vcallout_cancel(pit->callout);
+	pthread_mutex_unlock(&pit->mtx);
 }
 
 void

@@ -23,6 +23,8 @@ struct vatpit;
 struct vatpit *vatpit_create(const struct vdev_clock *clk,
 	    struct vcallout_wheel *w, const struct vdev_intr *intr);
 void	vatpit_destroy(struct vatpit *pit);
+/* Power-on state: no counter programmed, port 0x61 = 0. */
+void	vatpit_reset(struct vatpit *pit);
 
 /* Ports 0x40-0x43 (1-byte accesses; others -EINVAL). */
 int	vatpit_pio(void *dev, int vcpu, bool in, uint16_t port,

@@ -51,8 +51,8 @@ bool	vcallout_pending(struct vcallout *c);
  * Additions (vcallout.c):
  * - create_manual: a wheel without a thread, for unit tests with a fake
  *   clock; run_due() fires every callout whose deadline <= now, on the
- *   calling thread, and returns how many fired.  (Also usable on a
- *   threaded wheel.)
+ *   calling thread, and returns how many fired (manual wheels only: one
+ *   thread at a time runs a wheel's callbacks).
  * - cancel: unlink a pending callout WITHOUT waiting for a running
  *   callback, so it may be called with the device lock held (stop() must
  *   not be, if the callback takes that lock).  A callback that raced with
@@ -60,7 +60,8 @@ bool	vcallout_pending(struct vcallout *c);
  * - wheel_now: the wheel's clock.
  * Destroy every callout of a wheel before destroying the wheel.
  */
-struct vcallout_wheel *vcallout_wheel_create_manual(const struct vdev_clock *clk);
+struct vcallout_wheel *vcallout_wheel_create_manual(
+	    const struct vdev_clock *clk);
 int	vcallout_wheel_run_due(struct vcallout_wheel *w);
 uint64_t vcallout_wheel_now(const struct vcallout_wheel *w);
 void	vcallout_cancel(struct vcallout *c);

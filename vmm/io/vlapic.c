@@ -65,7 +65,8 @@
 #define	TIMER_PERIODIC		1
 #define	TIMER_TSCDL		2
 
-/* ESR bits (SDM 10.5.3). */
+/* ESR bits (SDM 10.5.3, figure 10-9; 10.12.9 for x2APIC). */
+#define	ESR_REDIRECTABLE_IPI	(1u << 4)
 #define	ESR_SEND_ILLEGAL_VECTOR	(1u << 5)
 #define	ESR_RECV_ILLEGAL_VECTOR	(1u << 6)
 #define	ESR_ILLEGAL_REGISTER	(1u << 7)
@@ -91,7 +92,7 @@
 
 /* Writable bits per LVT, and where each LVT lives in the page. */
 static const uint32_t lvt_writable[VLAPIC_NLVT] = {
-	[VLAPIC_LVT_LINT0]	= 0x1A7FF,	/* vector, mode, pol, trig, mask */
+	[VLAPIC_LVT_LINT0]	= 0x1A7FF,	/* vector mode pol trig mask */
 	[VLAPIC_LVT_LINT1]	= 0x1A7FF,
 	[VLAPIC_LVT_TIMER]	= 0x700FF,	/* vector, mask, timer mode */
 	[VLAPIC_LVT_ERROR]	= 0x100FF,
@@ -122,8 +123,8 @@ struct vlapic {
 	bool			x2apic_allowed;
 	uint32_t		tpr, svr, ldr, dfr;
 	uint32_t		esr;		/* readable ESR */
-	uint32_t		esr_int;	/* errors since the last ESR write */
-	uint64_t		icr;		/* xAPIC: hi<<32|lo; x2APIC: MSR */
+	uint32_t		esr_int;	/* since the last ESR write */
+	uint64_t		icr;		/* hi << 32 | lo */
 	uint32_t		dcr, icr_timer;
 	uint32_t		lvt[VLAPIC_NLVT];
 	uint32_t		irr[8], isr[8], tmr[8];
@@ -619,8 +620,14 @@ icr_send_locked(struct vlapic *vl, struct post *p)
 	bool x2 = x2apic_mode(vl);
 
 	switch (mode) {
-	case APIC_DELMODE_FIXED:
 	case APIC_DELMODE_LOWPRIO:
+		/* Not supported for x2APIC IPIs (SDM 10.12.9). */
+		if (x2) {
+			error_locked(vl, ESR_REDIRECTABLE_IPI, p);
+			return;
+		}
+		/* FALLTHROUGH */
+	case APIC_DELMODE_FIXED:
 		if (vector < 16) {
 			error_locked(vl, ESR_SEND_ILLEGAL_VECTOR, p);
 			return;
@@ -711,9 +718,10 @@ lvt_write_locked(struct vlapic *vl, int idx, uint64_t val, bool x2)
 	oldmode = timer_mode(vl);
 	vl->lvt[idx] = v;
 	newmode = timer_mode(vl);
-	if (oldmode != newmode && (oldmode == TIMER_TSCDL ||
-	    newmode == TIMER_TSCDL)) {
-		vl->icr_timer = 0;
+	/* A mode change disarms the timer (10.5.4.1). */
+	if (oldmode != newmode) {
+		if (newmode == TIMER_TSCDL)
+			vl->icr_timer = 0;
 		vl->tsc_deadline = 0;
 		timer_stop_locked(vl);
 	}
@@ -1177,9 +1185,10 @@ vlapic_set_intr_ready(struct vlapic *vl, int vector, bool level)
 
 /*
  * A local interrupt.  With the APIC disabled, LINT0 and LINT1 act as the
- * processor's INTR and NMI pins (SDM 10.4.3).  Like bhyve we also do so
- * while it is only software-disabled, so guests without firmware that
- * sets up virtual-wire mode still get 8259 interrupts.
+ * processor's INTR and NMI pins (SDM 10.4.3).  Like bhyve, the BSP also
+ * does so while its APIC is only software-disabled (where the SDM has
+ * the LVTs masked), so guests without firmware that sets up virtual-wire
+ * mode still get 8259 interrupts; APs then stay masked.
  */
 void
 vlapic_trigger_lvt(struct vlapic *vl, enum vlapic_lvt lvt)
@@ -1189,7 +1198,7 @@ vlapic_trigger_lvt(struct vlapic *vl, enum vlapic_lvt lvt)
 	if ((int)lvt < 0 || lvt >= VLAPIC_NLVT)
 		return;
 	pthread_mutex_lock(&vl->mtx);
-	if (!hw_enabled(vl) || !sw_enabled(vl)) {
+	if (!hw_enabled(vl) || (!sw_enabled(vl) && vl->bsp)) {
 		if (lvt == VLAPIC_LVT_LINT0) {
 			atomic_store(&vl->extint, true);
 			p.notify = true;

@@ -45,7 +45,7 @@
 #define	APICBASE_X2APIC		(1ull << 10)	/* EXTD */
 #define	APICBASE_ENABLE		(1ull << 11)	/* EN */
 
-/* Local interrupt pins, numbered as bhyve's vm_lapic_local_irq() takes them. */
+/* Local interrupt pins, numbered as for bhyve's vm_lapic_local_irq(). */
 enum vlapic_lvt {
 	VLAPIC_LVT_LINT0,
 	VLAPIC_LVT_LINT1,
@@ -114,7 +114,8 @@ void	vlapic_reset(struct vlapic *vl, bool init);
 int	vlapic_vcpuid(const struct vlapic *vl);
 
 /* Guest accesses. */
-uint64_t vlapic_mmio_base(struct vlapic *vl);	/* page, or ~0 when not decoded */
+/* Base of the xAPIC page, ~0 when not decoded (disabled, x2APIC mode). */
+uint64_t vlapic_mmio_base(struct vlapic *vl);
 int	vlapic_mmio(struct vlapic *vl, bool write, uint64_t off, unsigned bytes,
 	    uint64_t *val);
 int	vlapic_rdmsr(struct vlapic *vl, uint32_t msr, uint64_t *val);

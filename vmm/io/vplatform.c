@@ -5,10 +5,11 @@
  * between local APICs and dispatches guest port/MMIO/MSR accesses.
  *
  * Locking: the platform has no lock of its own.  Everything in struct
- * vplatform is set at creation and read-only afterwards, except the
- * atomics and `src` (each vCPU's entry is touched by its own thread
- * only).  Devices lock themselves; the order is
- * vatpic -> vioapic -> vlapic, never the reverse (vlapics call out only
+ * vplatform is set at creation (or by vplatform_reset(), which runs with
+ * no vCPU running) and read-only otherwise, except the atomics and `src`
+ * (each vCPU's entry is touched by its own thread only).  Devices lock
+ * themselves; the order is vatpit/vrtc/vhpet -> vatpic -> vioapic ->
+ * vlapic -> callout wheel, never the reverse (vlapics call out only
  * after dropping their lock).
  */
 #include <errno.h>
@@ -20,15 +21,18 @@
 
 #include "vmm/io/vatpic.h"
 #include "vmm/io/vatpit.h"
+#include "vmm/io/vhpet.h"
 #include "vmm/io/vioapic.h"
 #include "vmm/io/vlapic.h"
 #include "vmm/io/vplatform.h"
+#include "vmm/io/vpmtmr.h"
+#include "vmm/io/vrtc.h"
 
-#define	VPLAT_MAX_PIO		8
+#define	VPLAT_MAX_PIO		12
 #define	VPLAT_MAX_MMIO		4
 
 /* MSI address/data (SDM Vol 3A 10.11.1, 10.11.2). */
-#define	MSI_ADDR_MASK		0xFFF00000ull
+#define	MSI_ADDR_MASK		(~0xFFFFFull)	/* 63:20 must be 0xFEE */
 #define	MSI_ADDR_BASE		0xFEE00000ull
 #define	MSI_ADDR_DEST(a)	((uint32_t)(((a) >> 12) & 0xFF))
 #define	MSI_ADDR_RH		(1ull << 3)
@@ -74,12 +78,15 @@ struct vplatform {
 	struct vioapic		*ioapic;
 	struct vatpic		*atpic;
 	struct vatpit		*atpit;
+	struct vrtc		*rtc;
+	struct vhpet		*hpet;
+	struct vpmtmr		*pmtmr;
 	struct pio_ent		pio[VPLAT_MAX_PIO];
 	int			npio;
 	struct mmio_ent		mmio[VPLAT_MAX_MMIO];
 	int			nmmio;
 	uint8_t			*src;		/* [ncpus], enum intr_src */
-	_Atomic unsigned	lowprio_rr;	/* lowest-priority tie breaker */
+	_Atomic unsigned	lowprio_rr;	/* lowest-priority ties */
 	_Atomic uint64_t	bad_msi;
 	_Atomic uint64_t	bad_dlv;	/* SMI and reserved modes */
 };
@@ -325,21 +332,54 @@ create_lapics(struct vplatform *p)
 	return (0);
 }
 
-static int
-create_devices(struct vplatform *p)
+/* The port table, rebuilt whenever a port device is (re)created. */
+static void
+fill_pio(struct vplatform *p)
 {
-	p->ioapic = vioapic_create(&p->intr);
-	p->atpic = vatpic_create(&p->intr);
-	p->atpit = vatpit_create(&p->clk, p->wheel, &p->intr);
-	if (p->ioapic == NULL || p->atpic == NULL || p->atpit == NULL)
-		return (-ENOMEM);
-	add_mmio(p, VIOAPIC_BASE, VIOAPIC_SIZE, vioapic_mmio_handler,
-	    p->ioapic);
+	p->npio = 0;
 	add_pio(p, VATPIC_MASTER_PORT, 2, vatpic_pio, p->atpic);
 	add_pio(p, VATPIC_SLAVE_PORT, 2, vatpic_pio, p->atpic);
 	add_pio(p, VATPIC_ELCR_PORT, 2, vatpic_elcr_pio, p->atpic);
 	add_pio(p, VATPIT_PORT_BASE, VATPIT_NPORTS, vatpit_pio, p->atpit);
 	add_pio(p, VATPIT_NMISC_PORT, 1, vatpit_nmisc_pio, p->atpit);
+	add_pio(p, VRTC_INDEX_PORT, 2, vrtc_pio, p->rtc);
+	add_pio(p, VPMTMR_PORT, VPMTMR_NPORTS, vpmtmr_pio, p->pmtmr);
+}
+
+/* The 8259 pair and the 8254: created anew at creation and reset. */
+static int
+create_legacy(struct vplatform *p)
+{
+	p->atpic = vatpic_create(&p->intr);
+	p->atpit = vatpit_create(&p->clk, p->wheel, &p->intr);
+	if (p->atpic == NULL || p->atpit == NULL)
+		return (-ENOMEM);
+	return (0);
+}
+
+static void
+destroy_legacy(struct vplatform *p)
+{
+	vatpit_destroy(p->atpit);
+	vatpic_destroy(p->atpic);
+	p->atpit = NULL;
+	p->atpic = NULL;
+}
+
+static int
+create_devices(struct vplatform *p)
+{
+	p->ioapic = vioapic_create(&p->intr);
+	p->rtc = vrtc_create(&p->clk, p->wheel, &p->intr);
+	p->hpet = vhpet_create(&p->clk, p->wheel, &p->intr);
+	p->pmtmr = vpmtmr_create(&p->clk);
+	if (p->ioapic == NULL || p->rtc == NULL || p->hpet == NULL ||
+	    p->pmtmr == NULL || create_legacy(p) != 0)
+		return (-ENOMEM);
+	add_mmio(p, VIOAPIC_BASE, VIOAPIC_SIZE, vioapic_mmio_handler,
+	    p->ioapic);
+	add_mmio(p, VHPET_BASE, VHPET_SIZE, vhpet_mmio, p->hpet);
+	fill_pio(p);
 	return (0);
 }
 
@@ -394,8 +434,10 @@ vplatform_destroy(struct vplatform *p)
 	if (p == NULL)
 		return;
 	/* Devices own callouts: they go before the wheel. */
-	vatpit_destroy(p->atpit);
-	vatpic_destroy(p->atpic);
+	vpmtmr_destroy(p->pmtmr);
+	vhpet_destroy(p->hpet);
+	vrtc_destroy(p->rtc);
+	destroy_legacy(p);
 	vioapic_destroy(p->ioapic);
 	for (i = 0; p->lapic != NULL && i < p->ncpus; i++)
 		vlapic_destroy(p->lapic[i]);
@@ -405,7 +447,12 @@ vplatform_destroy(struct vplatform *p)
 	free(p);
 }
 
-void
+/*
+ * Guest reset: every controller back to power-on state, except the RTC
+ * (time and NVRAM survive a reset, as on a PC).  The 8259 and 8254 are
+ * simply created anew.  Only while no vCPU runs.
+ */
+int
 vplatform_reset(struct vplatform *p)
 {
 	int i;
@@ -415,6 +462,15 @@ vplatform_reset(struct vplatform *p)
 		p->src[i] = SRC_NONE;
 	}
 	vioapic_reset(p->ioapic);
+	vhpet_reset(p->hpet);
+	/*
+	 * Reset the 8259 pair and the 8254 in place: RTC and HPET callouts
+	 * may fire on the timer thread meanwhile and must find the 8259
+	 * alive, with the levels of lines still asserted (RTC IRQ 8) kept.
+	 */
+	vatpit_reset(p->atpit);
+	vatpic_reset(p->atpic);
+	return (0);
 }
 
 int
@@ -473,14 +529,21 @@ vplatform_mmio(struct vplatform *p, int vcpu, bool write, uint64_t gpa,
 
 	if (!vcpu_valid(p, vcpu))
 		return (-EINVAL);
-	/* This vCPU's own APIC page (SDM 10.4.1), wherever it is mapped. */
+	/*
+	 * This vCPU's own APIC page (SDM 10.4.1), wherever IA32_APIC_BASE
+	 * put it.  The default page stays claimed when the APIC moved away
+	 * or is off (x2APIC mode, disabled): it reads all-ones there.
+	 */
 	base = vlapic_mmio_base(p->lapic[vcpu]);
-	if (in_page(gpa, base) || in_page(gpa, VLAPIC_DEFAULT_BASE)) {
-		if (!in_page(gpa, base))
-			base = VLAPIC_DEFAULT_BASE;
+	if (in_page(gpa, base)) {
 		if (vlapic_mmio(p->lapic[vcpu], write, gpa - base, bytes,
 		    val) != 0 && !write)
 			*val = ~0ull;
+		return (0);
+	}
+	if (in_page(gpa, VLAPIC_DEFAULT_BASE)) {
+		if (!write)
+			*val = bytes >= 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
 		return (0);
 	}
 	for (i = 0; i < p->nmmio; i++) {
@@ -607,7 +670,7 @@ vplatform_intr_accepted(struct vplatform *p, int vcpu, int vector)
 {
 	if (!vcpu_valid(p, vcpu))
 		return;
-	if (p->src[vcpu] == SRC_ATPIC)
+	if (p->src[vcpu] == SRC_ATPIC && p->atpic != NULL)
 		vatpic_intr_accepted(p->atpic, vector);
 	else
 		vlapic_intr_accepted(p->lapic[vcpu], vector);
@@ -664,7 +727,7 @@ vplatform_msi(struct vplatform *p, uint64_t addr, uint64_t data)
 {
 	struct dlv d;
 
-	if ((addr & ~0xFFFFFull) != MSI_ADDR_BASE ||
+	if ((addr & MSI_ADDR_MASK) != MSI_ADDR_BASE ||
 	    MSI_DATA_DELMODE(data) == APIC_DELMODE_STARTUP) {
 		atomic_fetch_add(&p->bad_msi, 1);
 		return (-EINVAL);
@@ -696,6 +759,8 @@ vplatform_ioapic_pincount(struct vplatform *p)
 static int
 atpic_set_irq(struct vplatform *p, int irq, enum vdev_irq_op op)
 {
+	if (p->atpic == NULL)
+		return (-ENODEV);
 	switch (op) {
 	case VDEV_IRQ_ASSERT:
 		return (vatpic_assert_irq(p->atpic, irq));
@@ -728,6 +793,8 @@ vplatform_isa_irq(struct vplatform *p, int atpic_irq, int ioapic_pin,
 int
 vplatform_isa_set_irq_trigger(struct vplatform *p, int irq, bool level)
 {
+	if (p->atpic == NULL)
+		return (-ENODEV);
 	return (vatpic_set_irq_trigger(p->atpic, irq, level));
 }
 
@@ -788,6 +855,12 @@ vplatform_snapshot(struct vplatform *p, int idx, struct vdev_snap *s)
 		return (vatpic_snapshot(p->atpic, s));
 	case 2:
 		return (vatpit_snapshot(p->atpit, s));
+	case 3:
+		return (vrtc_snapshot(p->rtc, s));
+	case 4:
+		return (vhpet_snapshot(p->hpet, s));
+	case 5:
+		return (vpmtmr_snapshot(p->pmtmr, s));
 	default:
 		return (-ENOENT);
 	}
@@ -807,6 +880,12 @@ vplatform_restore(struct vplatform *p, int idx, const struct vdev_snap *s)
 		return (vatpic_restore(p->atpic, s));
 	case 2:
 		return (vatpit_restore(p->atpit, s));
+	case 3:
+		return (vrtc_restore(p->rtc, s));
+	case 4:
+		return (vhpet_restore(p->hpet, s));
+	case 5:
+		return (vpmtmr_restore(p->pmtmr, s));
 	default:
 		return (-ENOENT);
 	}
@@ -822,4 +901,34 @@ struct vioapic *
 vplatform_vioapic(struct vplatform *p)
 {
 	return (p->ioapic);
+}
+
+struct vatpic *
+vplatform_vatpic(struct vplatform *p)
+{
+	return (p->atpic);
+}
+
+struct vatpit *
+vplatform_vatpit(struct vplatform *p)
+{
+	return (p->atpit);
+}
+
+struct vrtc *
+vplatform_vrtc(struct vplatform *p)
+{
+	return (p->rtc);
+}
+
+struct vhpet *
+vplatform_vhpet(struct vplatform *p)
+{
+	return (p->hpet);
+}
+
+struct vpmtmr *
+vplatform_vpmtmr(struct vplatform *p)
+{
+	return (p->pmtmr);
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The in-engine platform: one object that creates and wires the clock,
- * the callout wheel, a local APIC per vCPU, the I/O APIC, the 8259 pair
- * and the 8254 (and later RTC, HPET, PM timer), and gives the engine one
- * face for all of them: port and MMIO dispatch, the APIC MSRs, the CPU's
- * interrupt acknowledge cycle, and bhyve's interrupt-injection calls
- * (reference section 6: vm_lapic_irq ... vm_inject_nmi).
+ * the callout wheel, a local APIC per vCPU, the I/O APIC, the 8259 pair,
+ * the 8254, the RTC, the HPET and the ACPI PM timer, and gives the
+ * engine one face for all of them: port and MMIO dispatch, the APIC
+ * MSRs, the CPU's interrupt acknowledge cycle, and bhyve's
+ * interrupt-injection calls (reference section 6: vm_lapic_irq ...
+ * vm_inject_nmi).
  *
  * Wiring (as on a PC and in bhyve):
  * - ISA IRQ n -> 8259 input n and IOAPIC pin n, except IRQ0 (PIT) which
@@ -18,9 +19,27 @@
  *   picks the lowest TPR, ties round-robin).  INIT and SIPI go to the
  *   engine through vplatform_ops.
  * - EOI of a level-triggered vector -> IOAPIC (Remote IRR).
+ * - RTC -> IRQ 8; HPET timers -> IOAPIC pins 24-31 or MSI (FSB); the PM
+ *   timer raises nothing.
  *
  * Errors: 0, or a negative errno.  Entry points may be called from any
  * thread unless marked "vCPU thread".
+ *
+ * Plugging it into the engine:
+ * - VM creation: vplatform_create(maxcpus, &ops) with ops.notify =
+ *   vmm_vcpu_notify, init_ipi/sipi = the vCPU start-up state machine,
+ *   tsc/tsc_hz = the CPU's TSC (enables TSC-deadline; advertise
+ *   CPUID.1:ECX[24] only then).  Register vplatform_port_range() and
+ *   vplatform_mmio_range() entries in the engine's tables with
+ *   vplatform_pio_handler / vplatform_mmio_handler and dev = p.
+ *   vplatform_destroy() after every vCPU thread has stopped.
+ * - CPU bus: rdmsr/wrmsr try vplatform_rdmsr/wrmsr first (0 done,
+ *   -EINVAL #GP, -ENOENT carry on); intr_pending/intr_accept map to
+ *   vplatform_pending_intr/intr_accepted; before each run and in the
+ *   HLT wake check, move vplatform_nmi_pending() into the CPU's NMI
+ *   latch and call vplatform_nmi_accepted().
+ * - libvmmapi entry points map one to one onto the injection API below
+ *   (mind that enum vmm_irq_op and enum vdev_irq_op differ in order).
  */
 #ifndef _VMM_IO_VPLATFORM_H_
 #define _VMM_IO_VPLATFORM_H_
@@ -59,10 +78,15 @@ struct vplatform_config {
 
 struct vplatform *vplatform_create(int ncpus, const struct vplatform_ops *ops);
 struct vplatform *vplatform_create_cfg(int ncpus,
-	    const struct vplatform_ops *ops, const struct vplatform_config *cfg);
+	    const struct vplatform_ops *ops,
+	    const struct vplatform_config *cfg);
 void	vplatform_destroy(struct vplatform *p);
-/* Power-on reset of the interrupt controllers (VM reinit). */
-void	vplatform_reset(struct vplatform *p);
+/*
+ * Guest reset (VM reinit): all devices to power-on state except the RTC,
+ * whose time and NVRAM survive.  Only while no vCPU runs; -ENOMEM if a
+ * device could not be recreated (the platform is then unusable).
+ */
+int	vplatform_reset(struct vplatform *p);
 int	vplatform_ncpus(const struct vplatform *p);
 /* Fire due timers now (manual wheels; tests).  Returns how many. */
 int	vplatform_run_timers(struct vplatform *p);
@@ -137,7 +161,7 @@ uint64_t vplatform_bad_msi(struct vplatform *p);
 
 /*
  * Save/restore: record idx 0.. until -ENOENT (vlapic 0..ncpus-1, then
- * vioapic, vatpic, vatpit, ...), each a vdev_snap of at most
+ * vioapic, vatpic, vatpit, vrtc, vhpet, vpmtmr), each a vdev_snap of at most
  * VPLATFORM_SNAP_FIELDS fields.  Restore takes the same idx.
  */
 #define	VPLATFORM_SNAP_FIELDS	256
@@ -145,8 +169,18 @@ int	vplatform_snapshot(struct vplatform *p, int idx, struct vdev_snap *s);
 int	vplatform_restore(struct vplatform *p, int idx,
 	    const struct vdev_snap *s);
 
-/* The devices, for tests and bhyvectl; NULL if absent. */
+/*
+ * The devices, for the engine's device-specific calls (vm_rtc_read/
+ * write/settime/gettime go to vrtc.h's vrtc_nvram_* and vrtc_*_time,
+ * vm_get_hpet_capabilities to vhpet_capabilities()),
+ * tests and bhyvectl; NULL if absent.
+ */
 struct vlapic *vplatform_vlapic(struct vplatform *p, int vcpu);
 struct vioapic *vplatform_vioapic(struct vplatform *p);
+struct vatpic *vplatform_vatpic(struct vplatform *p);
+struct vatpit *vplatform_vatpit(struct vplatform *p);
+struct vrtc *vplatform_vrtc(struct vplatform *p);
+struct vhpet *vplatform_vhpet(struct vplatform *p);
+struct vpmtmr *vplatform_vpmtmr(struct vplatform *p);
 
 #endif /* _VMM_IO_VPLATFORM_H_ */

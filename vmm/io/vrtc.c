@@ -89,8 +89,8 @@ struct vrtc {
 	int64_t		halt_secs;	/* time when updates stopped */
 	int64_t		last_ns;	/* flags accounted up to here */
 	bool		irq;		/* IRQ 8 asserted */
-	uint64_t	bad_time;	/* statistics */
-	uint64_t	bad_access;
+	_Atomic uint64_t bad_time;	/* statistics */
+	_Atomic uint64_t bad_access;
 };
 
 struct rtc_tm {
@@ -166,6 +166,8 @@ secs_to_tm(int64_t secs, struct rtc_tm *tm)
 	/* 1970-01-01 was a Thursday; register 6 counts Sunday = 1. */
 	tm->dow = (int)floor_mod(days + 4, 7) + 1;
 	y = 1970 + floor_div(days, 366);
+	while (days_from_civil(y, 1, 1) > days)
+		y--;
 	while (days_from_civil(y + 1, 1, 1) <= days)
 		y++;
 	tm->year = y;
@@ -847,8 +849,9 @@ vrtc_restore(struct vrtc *rtc, const struct vdev_snap *s)
 	rtc->epoch_secs = (int64_t)v[2];
 	rtc->halt_secs = (int64_t)v[3];
 	rtc->last_ns = now - (int64_t)v[4];
-	rtc->irq = false;
-	rtc_set_irq(rtc);
+	/* The line state comes back silently: the interrupt controllers'
+	 * own snapshots already count this device's assertion. */
+	rtc->irq = (rtc->reg[RTC_C] & C_IRQF) != 0;
 	rtc_arm(rtc, now);
 	pthread_mutex_unlock(&rtc->mtx);
 	return (0);

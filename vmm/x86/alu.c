@@ -85,6 +85,34 @@ x86_atomic_xchg(void *hp, unsigned size, uint64_t v)
  * page; when the operand is not plain RAM within a page (MMIO, split)
  * it falls back to read + write, as the bus cannot lock anyway.
  */
+/*
+ * Translate a read-modify-write memory operand with write intent, so a
+ * fault reports W (SDM Vol 3 4.7) and a read-only segment gives #GP.
+ * *hp is the host address when the operand is plain RAM within a page;
+ * otherwise (MMIO, page split) both ends have been probed and the caller
+ * goes through x86_vread/x86_vwrite.
+ */
+int
+x86_rmw_ptr(struct x86_cpu *cpu, const struct x86_insn *in, uint64_t ea,
+    unsigned size, void **hp)
+{
+	uint64_t la = cpu->seg[in->seg].base + ea;
+	void *p;
+	int rc;
+
+	*hp = NULL;
+	if ((la & 4095) + size > 4096) {
+		/* split: probe each page for write, then read + write */
+		rc = x86_vptr(cpu, in->seg, ea, 1, X86_ACC_R | X86_ACC_W, &p);
+		if (rc == X86_OK)
+			rc = x86_vptr(cpu, in->seg, (ea + 4096 - (la & 4095)) &
+			    x86_mask(in->adsize), 1, X86_ACC_R | X86_ACC_W,
+			    &p);
+		return (rc);
+	}
+	return (x86_vptr(cpu, in->seg, ea, size, X86_ACC_R | X86_ACC_W, hp));
+}
+
 int
 x86_rmw(struct x86_cpu *cpu, const struct x86_insn *in, unsigned size,
     x86_rmw_fn fn, unsigned sub, uint64_t arg, uint64_t cin,
@@ -102,19 +130,24 @@ x86_rmw(struct x86_cpu *cpu, const struct x86_insn *in, unsigned size,
 		return (X86_OK);
 	}
 	ea = x86_ea(cpu, in);
-	if (in->lock) {
-		rc = x86_vptr(cpu, in->seg, ea, size, X86_ACC_R | X86_ACC_W,
-		    &hp);
-		if (rc != X86_OK)
-			return (rc);
-		if (hp != NULL) {
-			old = x86_atomic_load(hp, size);
-			do {
-				new = fn(sub, size, old, arg, cin, lf);
-			} while (!x86_atomic_cas(hp, size, &old, new));
-			*oldp = old;
-			return (X86_OK);
-		}
+	rc = x86_rmw_ptr(cpu, in, ea, size, &hp);
+	if (rc != X86_OK)
+		return (rc);
+	if (hp != NULL && in->lock) {
+		old = x86_atomic_load(hp, size);
+		do {
+			new = fn(sub, size, old, arg, cin, lf);
+		} while (!x86_atomic_cas(hp, size, &old, new));
+		*oldp = old;
+		return (X86_OK);
+	}
+	if (hp != NULL) {
+		old = 0;
+		memcpy(&old, hp, size);
+		new = fn(sub, size, old, arg, cin, lf);
+		memcpy(hp, &new, size);
+		*oldp = old;
+		return (X86_OK);
 	}
 	rc = rd_mem(cpu, in->seg, ea, size, &old);
 	if (rc != X86_OK)
@@ -383,4 +416,137 @@ X86_OP(x86_op_incdec_Z)
 	    old, 0, cin, &lf));
 	lf_commit(cpu, &lf, size);
 	return (X86_OK);
+}
+
+/* ---- Specialized forms: operation and size fixed per handler ---- */
+
+#define X86_AI	static inline __attribute__((always_inline))
+
+/* d op= b on a register, size and op compile-time constants. */
+X86_AI int
+alu_k(struct x86_cpu *cpu, unsigned d, uint64_t b, unsigned op,
+    unsigned size)
+{
+	uint64_t m = x86_mask(size), a = cpu->gpr[d] & m, r;
+	struct x86_lfrec lf;
+
+	r = alu(op, size, a, b & m, carry_in(cpu, op), &lf);
+	if (op != ALU_CMP)
+		wr_reg(cpu, d, size, 1, r);
+	lf_set(cpu, lf.op, size, r, a, b & m);
+	return (X86_OK);
+}
+
+X86_AI int
+cmp_mem(struct x86_cpu *cpu, const struct x86_insn *in, uint64_t b,
+    unsigned size)
+{
+	uint64_t m = x86_mask(size), a;
+	int rc;
+
+	rc = rd_mem(cpu, in->seg, x86_ea(cpu, in), size, &a);
+	if (rc != X86_OK)
+		return (rc);
+	lf_set(cpu, LF_SUB, size, (a - b) & m, a, b & m);
+	return (X86_OK);
+}
+
+X86_AI int
+alu_GEm_k(struct x86_cpu *cpu, const struct x86_insn *in, unsigned op,
+    unsigned size)
+{
+	uint64_t v;
+	int rc;
+
+	rc = rd_mem(cpu, in->seg, x86_ea(cpu, in), size, &v);
+	if (rc != X86_OK)
+		return (rc);
+	return (alu_k(cpu, in->reg, v, op, size));
+}
+
+#define ALU_SZ(OP, SZ) \
+static X86_OP(alu_EGr_##OP##_##SZ) \
+{ return (alu_k(cpu, in->rm, cpu->gpr[in->reg], OP, SZ)); } \
+static X86_OP(alu_GEr_##OP##_##SZ) \
+{ return (alu_k(cpu, in->reg, cpu->gpr[in->rm], OP, SZ)); } \
+static X86_OP(alu_GEm_##OP##_##SZ) \
+{ return (alu_GEm_k(cpu, in, OP, SZ)); } \
+static X86_OP(alu_EIr_##OP##_##SZ) \
+{ return (alu_k(cpu, in->rm, in->imm, OP, SZ)); }
+#define ALU_OP(OP) ALU_SZ(OP, 2) ALU_SZ(OP, 4) ALU_SZ(OP, 8)
+ALU_OP(0) ALU_OP(1) ALU_OP(2) ALU_OP(3) ALU_OP(4) ALU_OP(5) ALU_OP(6) ALU_OP(7)
+
+#define ALU_ROW(F, OP) { F##_##OP##_2, F##_##OP##_4, F##_##OP##_8 }
+#define ALU_TAB(F) { ALU_ROW(F, 0), ALU_ROW(F, 1), ALU_ROW(F, 2), \
+	ALU_ROW(F, 3), ALU_ROW(F, 4), ALU_ROW(F, 5), ALU_ROW(F, 6), \
+	ALU_ROW(F, 7) }
+static const x86_handler_t alu_EGr[8][3] = ALU_TAB(alu_EGr);
+static const x86_handler_t alu_GEr[8][3] = ALU_TAB(alu_GEr);
+static const x86_handler_t alu_GEm[8][3] = ALU_TAB(alu_GEm);
+static const x86_handler_t alu_EIr[8][3] = ALU_TAB(alu_EIr);
+
+#define MISC_SZ(SZ) \
+static X86_OP(cmp_EGm_##SZ) \
+{ return (cmp_mem(cpu, in, cpu->gpr[in->reg], SZ)); } \
+static X86_OP(cmp_EIm_##SZ) \
+{ return (cmp_mem(cpu, in, in->imm, SZ)); } \
+static X86_OP(test_rr_##SZ) \
+{ \
+	test_flags(cpu, SZ, cpu->gpr[in->rm] & cpu->gpr[in->reg]); \
+	return (X86_OK); \
+} \
+static X86_OP(inc_r_##SZ) \
+{ \
+	uint64_t a = cpu->gpr[in->rm] & x86_mask(SZ), cin = x86_cf(cpu); \
+	uint64_t r = (a + 1) & x86_mask(SZ); \
+	wr_reg(cpu, in->rm, SZ, 1, r); \
+	lf_set(cpu, LF_INC, SZ, r, a, cin); \
+	return (X86_OK); \
+} \
+static X86_OP(dec_r_##SZ) \
+{ \
+	uint64_t a = cpu->gpr[in->rm] & x86_mask(SZ), cin = x86_cf(cpu); \
+	uint64_t r = (a - 1) & x86_mask(SZ); \
+	wr_reg(cpu, in->rm, SZ, 1, r); \
+	lf_set(cpu, LF_DEC, SZ, r, a, cin); \
+	return (X86_OK); \
+}
+MISC_SZ(2) MISC_SZ(4) MISC_SZ(8)
+
+static const x86_handler_t cmp_EGm[3] = { cmp_EGm_2, cmp_EGm_4, cmp_EGm_8 };
+static const x86_handler_t cmp_EIm[3] = { cmp_EIm_2, cmp_EIm_4, cmp_EIm_8 };
+static const x86_handler_t test_rr[3] = { test_rr_2, test_rr_4, test_rr_8 };
+static const x86_handler_t inc_r[3] = { inc_r_2, inc_r_4, inc_r_8 };
+static const x86_handler_t dec_r[3] = { dec_r_2, dec_r_4, dec_r_8 };
+
+x86_handler_t
+x86_alu_fast(const struct x86_insn *in)
+{
+	int si = in->opsize == 2 ? 0 : in->opsize == 4 ? 1 :
+	    in->opsize == 8 ? 2 : -1;
+	unsigned op = (in->opcode >> 3) & 7;
+	bool reg = in->mod == 3;
+
+	if (si < 0 || in->lock)
+		return (NULL);
+	if (in->fn == x86_op_alu_EG) {
+		if (reg)
+			return (alu_EGr[op][si]);
+		return (op == ALU_CMP ? cmp_EGm[si] : NULL);
+	}
+	if (in->fn == x86_op_alu_GE)
+		return (reg ? alu_GEr[op][si] : alu_GEm[op][si]);
+	if (in->fn == x86_op_alu_EI) {
+		op = in->reg & 7;
+		if (reg)
+			return (alu_EIr[op][si]);
+		return (op == ALU_CMP ? cmp_EIm[si] : NULL);
+	}
+	if (in->fn == x86_op_test_EG && reg)
+		return (test_rr[si]);
+	if (in->fn == x86_op_inc_E && reg)
+		return (inc_r[si]);
+	if (in->fn == x86_op_dec_E && reg)
+		return (dec_r[si]);
+	return (NULL);
 }

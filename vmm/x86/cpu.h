@@ -184,6 +184,8 @@ struct x86_machine {
 	/* CPUID topology and features (cpuid.c) */
 	uint16_t		sockets, cores, threads, maxcpus;
 	bool			x2apic;
+	uint32_t		tsc_khz;	/* bus->tsc rate; 0: CPUID
+						   0x15/0x16 not offered */
 };
 
 /*
@@ -309,6 +311,7 @@ struct x86_cpu {
 	int		vcpuid;
 	struct vm_exit	*exit;		/* where x86_run() reports */
 	uint8_t		exit_retired;	/* see the run-loop contract above */
+	uint8_t		chain_ok;	/* run.c private */
 	uint8_t		pause_exit;	/* VM_CAP_PAUSE_EXIT: PAUSE exits */
 	uint64_t	run_budget;	/* x86_run() returns BOGUS after this
 					   many instructions; 0: unlimited */
@@ -332,6 +335,12 @@ void	x86_cpu_reset(struct x86_cpu *cpu);
 int	x86_run(struct x86_cpu *cpu, struct vm_exit *exit);
 /* Finish a userland-completed read (IN or MMIO read) before re-entry. */
 void	x86_complete_read(struct x86_cpu *cpu, uint64_t data);
+/*
+ * Guest RAM was written from the host side (loader, device DMA through
+ * vm_map_gpa): drop decoded copies of [gpa, gpa + len).  Call it before
+ * or right after writing; guest writes go through mmu.c and need none.
+ */
+void	x86_invalidate_code(struct x86_machine *m, uint64_t gpa, uint64_t len);
 
 /* ---- Flags (core) ---- */
 uint64_t x86_get_flags(struct x86_cpu *cpu);	/* materialized RFLAGS */
@@ -353,6 +362,13 @@ int	x86_vread(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
 	    void *dst) X86_WUR;
 int	x86_vwrite(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
 	    const void *src) X86_WUR;
+/*
+ * The read of a read-modify-write operand (ADD m,r; NOT m; XCHG...):
+ * checks write access, so a #PF reports W=1 as hardware does (SDM Vol 3
+ * 4.7), and primes the write TLB entry for the store that follows.
+ */
+int	x86_vread_w(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
+	    void *dst) X86_WUR;
 int	x86_lread(struct x86_cpu *cpu, uint64_t la, unsigned size, void *dst,
 	    int acc) X86_WUR;
 int	x86_lwrite(struct x86_cpu *cpu, uint64_t la, unsigned size,
@@ -360,7 +376,10 @@ int	x86_lwrite(struct x86_cpu *cpu, uint64_t la, unsigned size,
 /*
  * Host pointer for an in-place (LOCK, XCHG) access of size bytes, or
  * *hp = NULL with X86_OK when the operand is not plain RAM within one
- * page (caller then falls back to read + write).
+ * page (caller then falls back to read + write).  Either way every
+ * page of the operand has been checked for `acc` (segment, paging: a
+ * split operand faults on the right page with W=1 for X86_ACC_W), and
+ * no memory was accessed.
  */
 int	x86_vptr(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
 	    int acc, void **hp) X86_WUR;

@@ -51,6 +51,7 @@ static const struct cpuid_feature cpuid_features[] = {
 };
 
 #define CPUID_MAX_BASIC		0xb
+#define CPUID_MAX_BASIC_TSC	0x16	/* with the TSC frequency leaves */
 #define CPUID_MAX_EXT		0x80000008
 #define CPUID_MAX_HV		0x40000000
 /* Family 6, model 0x3a, stepping 9 (SDM Vol 2A Figure 3-6). */
@@ -146,24 +147,32 @@ cpuid_xtopo(const struct x86_cpu *cpu, uint32_t sub, uint32_t out[4])
 	}
 }
 
+static uint32_t
+cpuid_tsc_khz(const struct x86_cpu *cpu)
+{
+	return (cpu->mach != NULL ? cpu->mach->tsc_khz : 0);
+}
+
 void
 x86_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf,
     uint32_t out[4])
 {
+	uint32_t maxb = cpuid_tsc_khz(cpu) ? CPUID_MAX_BASIC_TSC :
+	    CPUID_MAX_BASIC;
 	unsigned threads, cores;
 
 	out[0] = out[1] = out[2] = out[3] = 0;
 	/* Out-of-range leaves answer as the highest basic leaf (Vol 2A). */
-	if ((leaf > CPUID_MAX_BASIC && leaf < 0x40000000) ||
+	if ((leaf > maxb && leaf < 0x40000000) ||
 	    (leaf > CPUID_MAX_HV && leaf < 0x80000000) ||
 	    leaf > CPUID_MAX_EXT) {
-		leaf = CPUID_MAX_BASIC;
+		leaf = maxb;
 		subleaf = 0;
 	}
 	cpuid_topo(cpu, &threads, &cores);
 	switch (leaf) {
 	case 0x0:
-		out[EAX] = CPUID_MAX_BASIC;
+		out[EAX] = maxb;
 		memcpy(&out[EBX], "Genu", 4);
 		memcpy(&out[EDX], "ineI", 4);
 		memcpy(&out[ECX], "ntel", 4);
@@ -188,6 +197,17 @@ x86_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf,
 		return;
 	case 0xb:
 		cpuid_xtopo(cpu, subleaf, out);
+		return;
+	case 0x15:
+		/* TSC = crystal * EBX / EAX; the "crystal" is the TSC. */
+		out[EAX] = 1;
+		out[EBX] = 1;
+		out[ECX] = cpuid_tsc_khz(cpu) * 1000;
+		return;
+	case 0x16:
+		out[EAX] = cpuid_tsc_khz(cpu) / 1000;	/* base MHz */
+		out[EBX] = out[EAX];			/* max MHz */
+		out[ECX] = 100;				/* bus MHz */
 		return;
 	case 0x40000000:
 		out[EAX] = CPUID_MAX_HV;

@@ -211,3 +211,28 @@ X86_OP(x86_op_jcxz)
 		return (X86_OK);
 	return (jump_rel(cpu, in));
 }
+
+/* ---- Specialized forms: one Jcc handler per condition ---- */
+
+#define JCC(CC) \
+static X86_OP(jcc_##CC) \
+{ \
+	if (!x86_cond_k(cpu, CC)) \
+		return (X86_OK); \
+	return (jump_rel(cpu, in)); \
+}
+JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
+JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
+
+static const x86_handler_t jcc_tab[16] = {
+	jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, jcc_6, jcc_7,
+	jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15,
+};
+
+x86_handler_t
+x86_ctrl_fast(const struct x86_insn *in)
+{
+	if (in->fn == x86_op_jcc)
+		return (jcc_tab[in->opcode & 15]);
+	return (NULL);
+}

@@ -118,7 +118,7 @@ X86_OP(x86_op_xchg_EG)
 		return (X86_OK);
 	}
 	ea = x86_ea(cpu, in);
-	rc = x86_vptr(cpu, in->seg, ea, size, X86_ACC_R | X86_ACC_W, &hp);
+	rc = x86_rmw_ptr(cpu, in, ea, size, &hp);
 	if (rc != X86_OK)
 		return (rc);
 	if (hp != NULL) {
@@ -191,20 +191,18 @@ X86_OP(x86_op_cmpxchg)
 
 	if (in->mod == 3) {
 		d = rd_reg(cpu, in->rm, size, in->rex);
-		/* on failure DEST is written back too (zero-extends r32) */
-		wr_reg(cpu, in->rm, size, in->rex, d == a ? src : d);
-		if (d != a)
+		/* a register DEST is left alone on failure, as hardware does */
+		if (d == a)
+			wr_reg(cpu, in->rm, size, in->rex, src);
+		else
 			wr_reg(cpu, X86_RAX, size, 1, d);
 		lf_set(cpu, LF_SUB, size, (a - d) & x86_mask(size), a, d);
 		return (X86_OK);
 	}
 	ea = x86_ea(cpu, in);
-	if (in->lock) {
-		rc = x86_vptr(cpu, in->seg, ea, size, X86_ACC_R | X86_ACC_W,
-		    &hp);
-		if (rc != X86_OK)
-			return (rc);
-	}
+	rc = x86_rmw_ptr(cpu, in, ea, size, &hp);
+	if (rc != X86_OK)
+		return (rc);
 	if (hp != NULL) {
 		d = a;
 		(void)x86_atomic_cas(hp, size, &d, src);
@@ -263,7 +261,7 @@ X86_OP(x86_op_grp9)
 		return (x86_raise(cpu, IDT_GP, 0));
 	lo = rd_reg(cpu, X86_RAX, half, 1);
 	hi = rd_reg(cpu, X86_RDX, half, 1);
-	rc = x86_vptr(cpu, in->seg, ea, 2 * half, X86_ACC_R | X86_ACC_W, &hp);
+	rc = x86_rmw_ptr(cpu, in, ea, 2 * half, &hp);
 	if (rc != X86_OK)
 		return (rc);
 	if (hp != NULL) {
@@ -562,4 +560,97 @@ X86_OP(x86_op_bound)
 	if (idx < x86_sext(lo, size) || idx > x86_sext(hi, size))
 		return (x86_raise(cpu, IDT_BR, -1));
 	return (X86_OK);
+}
+
+/* ---- Specialized forms: operand size fixed per handler ---- */
+
+#define MOV_SZ(SZ) \
+static X86_OP(mov_EGr_##SZ) \
+{ \
+	wr_reg(cpu, in->rm, SZ, 1, cpu->gpr[in->reg]); \
+	return (X86_OK); \
+} \
+static X86_OP(mov_GEr_##SZ) \
+{ \
+	wr_reg(cpu, in->reg, SZ, 1, cpu->gpr[in->rm]); \
+	return (X86_OK); \
+} \
+static X86_OP(mov_EGm_##SZ) \
+{ \
+	return (wr_mem(cpu, in->seg, x86_ea(cpu, in), SZ, cpu->gpr[in->reg])); \
+} \
+static X86_OP(mov_GEm_##SZ) \
+{ \
+	uint64_t v; \
+	int rc = rd_mem(cpu, in->seg, x86_ea(cpu, in), SZ, &v); \
+\
+	if (rc != X86_OK) \
+		return (rc); \
+	wr_reg(cpu, in->reg, SZ, 1, v); \
+	return (X86_OK); \
+} \
+static X86_OP(mov_EIr_##SZ) \
+{ \
+	wr_reg(cpu, in->rm, SZ, 1, in->imm); \
+	return (X86_OK); \
+} \
+static X86_OP(mov_EIm_##SZ) \
+{ \
+	return (wr_mem(cpu, in->seg, x86_ea(cpu, in), SZ, in->imm)); \
+} \
+static X86_OP(mov_ZI_##SZ) \
+{ \
+	wr_reg(cpu, (in->opcode & 7) | ((in->rex & 1) << 3), SZ, 1, in->imm); \
+	return (X86_OK); \
+} \
+static X86_OP(lea_##SZ) \
+{ \
+	wr_reg(cpu, in->reg, SZ, 1, x86_ea(cpu, in)); \
+	return (X86_OK); \
+} \
+static X86_OP(movzxb_m_##SZ) \
+{ \
+	uint64_t v; \
+	int rc = rd_mem(cpu, in->seg, x86_ea(cpu, in), 1, &v); \
+\
+	if (rc != X86_OK) \
+		return (rc); \
+	wr_reg(cpu, in->reg, SZ, 1, v); \
+	return (X86_OK); \
+}
+MOV_SZ(2) MOV_SZ(4) MOV_SZ(8)
+
+#define SZ3(F) { F##_2, F##_4, F##_8 }
+static const x86_handler_t mov_EGr[3] = SZ3(mov_EGr);
+static const x86_handler_t mov_GEr[3] = SZ3(mov_GEr);
+static const x86_handler_t mov_EGm[3] = SZ3(mov_EGm);
+static const x86_handler_t mov_GEm[3] = SZ3(mov_GEm);
+static const x86_handler_t mov_EIr[3] = SZ3(mov_EIr);
+static const x86_handler_t mov_EIm[3] = SZ3(mov_EIm);
+static const x86_handler_t mov_ZI[3] = SZ3(mov_ZI);
+static const x86_handler_t lea[3] = SZ3(lea);
+static const x86_handler_t movzxb_m[3] = SZ3(movzxb_m);
+
+x86_handler_t
+x86_data_fast(const struct x86_insn *in)
+{
+	int si = in->opsize == 2 ? 0 : in->opsize == 4 ? 1 :
+	    in->opsize == 8 ? 2 : -1;
+	bool reg = in->mod == 3;
+
+	if (si < 0)
+		return (NULL);
+	if (in->fn == x86_op_mov_EG)
+		return (reg ? mov_EGr[si] : mov_EGm[si]);
+	if (in->fn == x86_op_mov_GE)
+		return (reg ? mov_GEr[si] : mov_GEm[si]);
+	if (in->fn == x86_op_mov_EI)
+		return (reg ? mov_EIr[si] : mov_EIm[si]);
+	if (in->fn == x86_op_mov_ZI)
+		return (mov_ZI[si]);
+	if (in->fn == x86_op_lea)
+		return (lea[si]);
+	if (in->fn == x86_op_movzx && in->opcode == 0xb6 && !reg)
+		return (movzxb_m[si]);
+	return (NULL);
 }

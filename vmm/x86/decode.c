@@ -44,6 +44,8 @@
 #define D_GRP		0x00080000u	/* entry's grp table decides */
 #define D_ONLY64	0x00100000u	/* #UD outside 64-bit mode */
 #define D_UD		0x00200000u	/* invalid */
+#define D_CHAIN		0x00400000u	/* near branch without side effects on
+					   mode, flags IF/TF or mappings */
 
 struct x86_opinfo {
 	x86_handler_t	fn;
@@ -98,9 +100,9 @@ static const struct x86_opinfo grp4[8] = {
 static const struct x86_opinfo grp5[8] = {
 	[0] = { x86_op_inc_E, D_LOCK, NULL },
 	[1] = { x86_op_dec_E, D_LOCK, NULL },
-	[2] = { x86_op_call_E, D_F64 | D_END, NULL },
+	[2] = { x86_op_call_E, D_F64 | D_END | D_CHAIN, NULL },
 	[3] = { x86_op_callf_M, D_MEM | D_END, NULL },
-	[4] = { x86_op_jmp_E, D_F64 | D_END, NULL },
+	[4] = { x86_op_jmp_E, D_F64 | D_END | D_CHAIN, NULL },
 	[5] = { x86_op_jmpf_M, D_MEM | D_END, NULL },
 	[6] = { x86_op_push_E, D_DEF64, NULL },
 	[7] = UD,
@@ -171,7 +173,7 @@ static const struct x86_opinfo map0[256] = {
 	[0x6d] = { x86_op_ins, D_STR, NULL },
 	[0x6e] = { x86_op_outs, D_BYTE | D_STR, NULL },
 	[0x6f] = { x86_op_outs, D_STR, NULL },
-	[0x70 ... 0x7f] = { x86_op_jcc, D_IBS | D_F64 | D_END, NULL },
+	[0x70 ... 0x7f] = { x86_op_jcc, D_IBS | D_F64 | D_END | D_CHAIN, NULL },
 	[0x80] = GRP(grp1, D_BYTE | D_IB),
 	[0x81] = GRP(grp1, D_IZ),
 	[0x82] = GRP(grp1, D_BYTE | D_IB | D_INV64),
@@ -218,8 +220,8 @@ static const struct x86_opinfo map0[256] = {
 	[0xb8 ... 0xbf] = { x86_op_mov_ZI, D_IV, NULL },
 	[0xc0] = GRP(grp2, D_BYTE | D_IB),
 	[0xc1] = GRP(grp2, D_IB),
-	[0xc2] = { x86_op_ret, D_IW | D_F64 | D_END, NULL },
-	[0xc3] = { x86_op_ret, D_F64 | D_END, NULL },
+	[0xc2] = { x86_op_ret, D_IW | D_F64 | D_END | D_CHAIN, NULL },
+	[0xc3] = { x86_op_ret, D_F64 | D_END | D_CHAIN, NULL },
 	[0xc4] = { x86_op_lseg, D_MODRM | D_MEM | D_INV64 | D_END, NULL },
 	[0xc5] = { x86_op_lseg, D_MODRM | D_MEM | D_INV64 | D_END, NULL },
 	[0xc6] = GRP(grp11b, D_BYTE),
@@ -241,16 +243,16 @@ static const struct x86_opinfo map0[256] = {
 	[0xd6] = { x86_op_salc, D_INV64, NULL },
 	[0xd7] = { x86_op_xlat, D_BYTE, NULL },
 	[0xd8 ... 0xdf] = { x86_op_x87, D_MODRM | D_END, NULL },
-	[0xe0 ... 0xe2] = { x86_op_loop, D_IBS | D_F64 | D_END, NULL },
-	[0xe3] = { x86_op_jcxz, D_IBS | D_F64 | D_END, NULL },
+	[0xe0 ... 0xe2] = { x86_op_loop, D_IBS | D_F64 | D_END | D_CHAIN, NULL },
+	[0xe3] = { x86_op_jcxz, D_IBS | D_F64 | D_END | D_CHAIN, NULL },
 	[0xe4] = { x86_op_in, D_BYTE | D_IB, NULL },
 	[0xe5] = { x86_op_in, D_IB, NULL },
 	[0xe6] = { x86_op_out, D_BYTE | D_IB, NULL },
 	[0xe7] = { x86_op_out, D_IB, NULL },
-	[0xe8] = { x86_op_call_J, D_IZ | D_F64 | D_END, NULL },
-	[0xe9] = { x86_op_jmp_J, D_IZ | D_F64 | D_END, NULL },
+	[0xe8] = { x86_op_call_J, D_IZ | D_F64 | D_END | D_CHAIN, NULL },
+	[0xe9] = { x86_op_jmp_J, D_IZ | D_F64 | D_END | D_CHAIN, NULL },
 	[0xea] = { x86_op_jmpf_A, D_FAR | D_INV64 | D_END, NULL },
-	[0xeb] = { x86_op_jmp_J, D_IBS | D_F64 | D_END, NULL },
+	[0xeb] = { x86_op_jmp_J, D_IBS | D_F64 | D_END | D_CHAIN, NULL },
 	[0xec] = { x86_op_in, D_BYTE, NULL },
 	[0xed] = { x86_op_in, 0, NULL },
 	[0xee] = { x86_op_out, D_BYTE, NULL },
@@ -294,7 +296,7 @@ static const struct x86_opinfo map1[256] = {
 	[0x34] = SYS(x86_op_sysenter, 0),
 	[0x35] = SYS(x86_op_sysexit, 0),
 	[0x40 ... 0x4f] = { x86_op_cmov, D_MODRM, NULL },
-	[0x80 ... 0x8f] = { x86_op_jcc, D_IZ | D_F64 | D_END, NULL },
+	[0x80 ... 0x8f] = { x86_op_jcc, D_IZ | D_F64 | D_END | D_CHAIN, NULL },
 	[0x90 ... 0x9f] = { x86_op_setcc, D_MODRM | D_BYTE, NULL },
 	[0xa0] = { x86_op_push_sreg, D_DEF64, NULL },
 	[0xa1] = { x86_op_pop_sreg, D_DEF64, NULL },
@@ -468,6 +470,25 @@ lock_ok(const struct x86_insn *in, uint32_t f)
 	return ((f & D_LOCK) && in->has_modrm && in->mod != 3);
 }
 
+/* Swap in a handler specialized for this form, if a family has one. */
+static void
+specialize(struct x86_insn *in)
+{
+	static x86_handler_t (*const fam[])(const struct x86_insn *) = {
+		x86_alu_fast, x86_data_fast, x86_ctrl_fast, x86_stack_fast,
+	};
+	x86_handler_t fn;
+	size_t i;
+
+	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
+		fn = fam[i](in);
+		if (fn != NULL) {
+			in->fn = fn;
+			return;
+		}
+	}
+}
+
 int
 x86_decode(const uint8_t *p, unsigned avail, unsigned csz,
     struct x86_insn *in)
@@ -592,8 +613,11 @@ x86_decode(const uint8_t *p, unsigned avail, unsigned csz,
 	/* 40-4F are REX in 64-bit mode: never reached as opcodes there. */
 	if ((f & D_STR) && in->rep != 0)
 		f |= D_END;
+	specialize(in);
 	if (f & D_END)
 		in->flags |= X86_IF_END;
+	if ((f & D_CHAIN) && in->fn != x86_op_ud)
+		in->flags |= X86_IF_CHAIN;
 	return (0);
 bad:
 	if (fs.err == X86_DEC_MORE)

@@ -4,8 +4,6 @@
  * through the real-mode IVT and the protected/IA-32e IDT with privilege
  * changes, #DF and triple fault, IRET, and INT n/INT3/INTO/INT1.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "vmm/x86/mmu.h"
@@ -42,6 +40,35 @@ exc_class(int vector)
 		return (EXC_PF);
 	default:
 		return (EXC_BENIGN);
+	}
+}
+
+/*
+ * Fault-class exceptions (SDM Vol 3 Table 6-1) restart the instruction
+ * and push RF = 1.  #DB counts as a trap: instruction breakpoints, its
+ * only fault form, are not implemented.
+ */
+static bool
+exc_is_fault(int vector)
+{
+	switch (vector) {
+	case IDT_DE:
+	case IDT_BR:
+	case IDT_UD:
+	case IDT_NM:
+	case IDT_TS:
+	case IDT_NP:
+	case IDT_SS:
+	case IDT_GP:
+	case IDT_PF:
+	case IDT_MF:
+	case IDT_AC:
+	case IDT_XF:
+	case IDT_VE:
+	case IDT_CP:
+		return (true);
+	default:
+		return (false);
 	}
 }
 
@@ -121,7 +148,7 @@ gate_target(struct x86_cpu *cpu, uint16_t sel, bool l64, int ext,
  */
 static int
 deliver_pm(struct x86_cpu *cpu, int vector, int64_t err, bool soft,
-    uint64_t next_rip)
+    uint64_t next_rip, int depth)
 {
 	bool lm = x86_long_mode(cpu), vm86 = (cpu->rflags & X86_VM) != 0;
 	int ext = soft ? 0 : 1, rc;
@@ -129,7 +156,7 @@ deliver_pm(struct x86_cpu *cpu, int vector, int64_t err, bool soft,
 	struct x86_desc g, d;
 	struct x86_stack st;
 	struct x86_seg cs;
-	uint64_t v[2], off, fl, la;
+	uint64_t v[2], off, fl, pushed, la;
 	uint32_t ar;
 	uint16_t sel;
 	bool stack_switch;
@@ -148,14 +175,17 @@ deliver_pm(struct x86_cpu *cpu, int vector, int64_t err, bool soft,
 	type = ar & 0x1f;
 	if (lm ? (type != X86_SYS_INT && type != X86_SYS_TRAP) :
 	    (type != X86_SYS_INT && type != X86_SYS_TRAP &&
-	    type != X86_SYS_INT16 && type != X86_SYS_TRAP16))
-		/* Task gates (type 5) would need a task switch: not done. */
+	    type != X86_SYS_INT16 && type != X86_SYS_TRAP16 &&
+	    type != X86_SYS_TASK))
 		return (x86_raise(cpu, IDT_GP, IDTERR(vector, ext)));
 	if (soft && X86_AR_DPL(ar) < cpl)
 		return (x86_raise(cpu, IDT_GP, IDTERR(vector, 0)));
 	if (!(ar & X86_AR_P))
 		return (x86_raise(cpu, IDT_NP, IDTERR(vector, ext)));
 	sel = (uint16_t)(g.lo >> 16);
+	if (type == X86_SYS_TASK)
+		return (x86_task_switch(cpu, sel, X86_TS_INT, err, next_rip,
+		    depth));
 	gsz = lm ? 8 : (type & 8) ? 4 : 2;
 	off = g.lo & 0xffff;
 	if (gsz >= 4)
@@ -191,6 +221,9 @@ deliver_pm(struct x86_cpu *cpu, int vector, int64_t err, bool soft,
 	}
 	/* In IA-32e mode the frame is always 8-byte slots with SS:RSP. */
 	fl = x86_get_flags(cpu);
+	pushed = fl;
+	if (!soft && exc_is_fault(vector))
+		pushed |= X86_RF;	/* SDM Vol 3 17.3.1.1 */
 	rc = X86_OK;
 	if (vm86) {
 		static const int segs[] = { X86_GS, X86_FS, X86_DS, X86_ES };
@@ -205,7 +238,7 @@ deliver_pm(struct x86_cpu *cpu, int vector, int64_t err, bool soft,
 			rc = x86_stk_push(cpu, &st, cpu->gpr[X86_RSP], gsz);
 	}
 	if (rc == X86_OK)
-		rc = x86_stk_push(cpu, &st, fl, gsz);
+		rc = x86_stk_push(cpu, &st, pushed, gsz);
 	if (rc == X86_OK)
 		rc = x86_stk_push(cpu, &st, cpu->seg[X86_CS].sel, gsz);
 	if (rc == X86_OK)
@@ -238,30 +271,37 @@ deliver_pm(struct x86_cpu *cpu, int vector, int64_t err, bool soft,
 
 static int
 deliver_one(struct x86_cpu *cpu, int vector, int64_t err, bool soft,
-    uint64_t next_rip)
+    uint64_t next_rip, int depth)
 {
 	cpu->exc.valid = 0;
 	if (cpu->mode == CPU_MODE_REAL)
 		return (deliver_real(cpu, vector, next_rip));
-	return (deliver_pm(cpu, vector, err, soft, next_rip));
+	return (deliver_pm(cpu, vector, err, soft, next_rip, depth));
 }
 
 int
 x86_deliver(struct x86_cpu *cpu, int vector, int64_t err, bool soft,
     uint64_t next_rip)
 {
+	cpu->halted = 0;
+	if (soft) {
+		/* Faults while delivering INT n are the INT's own faults. */
+		return (deliver_one(cpu, vector, err, true, next_rip, 0));
+	}
+	return (x86_deliver_depth(cpu, vector, err, next_rip, 0));
+}
+
+int
+x86_deliver_depth(struct x86_cpu *cpu, int vector, int64_t err,
+    uint64_t next_rip, int depth)
+{
 	int rc, nv, c1, c2, tries;
 	int64_t nerr;
 
-	cpu->halted = 0;
-	if (getenv("X86_SYS_DEBUG_TMP"))
-		fprintf(stderr, "deliver v=%d err=%lld soft=%d rip=%llx cs=%x/%llx mode=%d cpl=%d\n", vector, (long long)err, soft, (unsigned long long)next_rip, cpu->seg[X86_CS].sel, (unsigned long long)cpu->seg[X86_CS].base, cpu->mode, cpu->cpl);
-	if (soft) {
-		/* Faults while delivering INT n are the INT's own faults. */
-		return (deliver_one(cpu, vector, err, true, next_rip));
-	}
+	if (depth > 4)		/* task gates faulting into task gates */
+		return (triple_fault(cpu));
 	for (tries = 0; tries < 8; tries++) {
-		rc = deliver_one(cpu, vector, err, false, next_rip);
+		rc = deliver_one(cpu, vector, err, false, next_rip, depth);
 		if (rc != X86_FAULT) {
 			if (rc == X86_OK && vector == IDT_NMI)
 				cpu->nmi_blocked = 1;
@@ -388,6 +428,24 @@ iret_to_vm86(struct x86_cpu *cpu, struct x86_stack *st, uint64_t ip,
 	return (X86_OK);
 }
 
+/* IRET with NT: return to the task in the TSS back link (7.3, 7.4). */
+static int
+iret_task(struct x86_cpu *cpu)
+{
+	uint16_t link;
+	int rc;
+
+	if (x86_long_mode(cpu))
+		return (x86_raise(cpu, IDT_GP, 0));
+	rc = x86_lread(cpu, cpu->seg[X86_TR].base & 0xffffffff, 2, &link,
+	    X86_ACC_SUPER);
+	if (rc == X86_OK)
+		rc = x86_task_switch(cpu, link, X86_TS_IRET, -1, cpu->rip, 0);
+	if (rc == X86_OK)
+		cpu->nmi_blocked = 0;
+	return (rc);
+}
+
 int
 x86_iret(struct x86_cpu *cpu, unsigned opsize)
 {
@@ -403,8 +461,8 @@ x86_iret(struct x86_cpu *cpu, unsigned opsize)
 		rc = iret_real(cpu, opsize);
 	else {
 		cur = x86_get_flags(cpu);
-		if (cur & X86_NT)	/* task return: no task switches yet */
-			return (x86_raise(cpu, IDT_GP, 0));
+		if (cur & X86_NT)
+			return (iret_task(cpu));
 		x86_stk_cur(cpu, &st);
 		rc = x86_stk_pop(cpu, &st, &ip, opsize);
 		if (rc == X86_OK)

@@ -106,7 +106,8 @@ x86_mmu_init(struct x86_cpu *cpu)
 
 	if (cpu->tlb != NULL)
 		return (0);
-	t = aligned_alloc(64, sizeof(*t));
+	/* aligned_alloc wants a size that is a multiple of the alignment */
+	t = aligned_alloc(64, (sizeof(*t) + 63) & ~(size_t)63);
 	if (t == NULL)
 		return (-ENOMEM);
 	memset(t, 0, sizeof(*t));
@@ -922,29 +923,121 @@ x86_seg_check(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
 	    size, acc, la));
 }
 
-int
-x86_vread(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size, void *dst)
+/* Alignment check (SDM Vol 3 6.15, #AC): CPL 3 with CR0.AM and AC. */
+static int
+mmu_ac_check(struct x86_cpu *cpu, uint64_t la, unsigned size)
+{
+	unsigned align;
+
+	if (cpu->cpl != 3 || !(cpu->cr0 & X86_CR0_AM) ||
+	    !(cpu->rflags & X86_AC) || size < 2)
+		return (X86_OK);
+	align = size >= 16 ? 16 : size >= 8 ? 8 : size >= 4 ? 4 : 2;
+	if (la & (align - 1))
+		return (x86_raise(cpu, IDT_AC, 0));
+	return (X86_OK);
+}
+
+static int __attribute__((noinline))
+mmu_vaccess_slow(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
+    void *buf, bool write)
 {
 	uint64_t la;
 	int rc;
 
-	rc = x86_seg_check(cpu, seg, off, size, X86_ACC_R, &la);
+	rc = x86_seg_check(cpu, seg, off, size, write ? X86_ACC_W : X86_ACC_R,
+	    &la);
+	if (rc == X86_OK)
+		rc = mmu_ac_check(cpu, la, size);
 	if (rc != X86_OK)
 		return (rc);
-	return (x86_lread(cpu, la, size, dst, X86_ACC_R));
+	if (write)
+		return (x86_lwrite(cpu, la, size, buf, X86_ACC_W));
+	return (x86_lread(cpu, la, size, buf, X86_ACC_R));
+}
+
+/*
+ * The common case inline: 64-bit mode, TLB hit, within one page, no
+ * alignment checking.  Everything else takes the general path.
+ */
+static inline struct tlb_ent *
+mmu_fast64(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
+    int kind, uint64_t *la)
+{
+	struct x86_tlb *t = cpu->tlb;
+	struct tlb_ent *e;
+	uint64_t a = off;
+	unsigned user;
+
+	if (cpu->mode != CPU_MODE_64BIT || t == NULL)
+		return (NULL);
+	if (seg == X86_FS || seg == X86_GS)
+		a += cpu->seg[seg].base;
+	/* Within one page, a canonical first byte makes all canonical. */
+	if (!x86_canonical(a) || (a & 0xfff) + size > 4096)
+		return (NULL);
+	user = cpu->cpl == 3;
+	if (user && (cpu->rflags & X86_AC))
+		return (NULL);
+	e = &t->e[user][kind][(a >> 12) & (TLB_N - 1)];
+	if (e->tag != a >> 12)
+		return (NULL);
+	*la = a;
+	return (e);
+}
+
+int
+x86_vread(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size, void *dst)
+{
+	struct tlb_ent *e;
+	uint64_t la;
+
+	e = mmu_fast64(cpu, seg, off, size, TLB_R, &la);
+	if (__builtin_expect(e != NULL && e->host != NULL, 1)) {
+		mmu_copy(dst, e->host + (la & 0xfff), size);
+		return (X86_OK);
+	}
+	return (mmu_vaccess_slow(cpu, seg, off, size, dst, false));
+}
+
+/* Read with write intent: the read of a read-modify-write operand. */
+int
+x86_vread_w(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
+    void *dst)
+{
+	struct tlb_ent *e;
+	uint64_t la;
+	int rc;
+
+	e = mmu_fast64(cpu, seg, off, size, TLB_W, &la);
+	if (__builtin_expect(e != NULL && e->host != NULL, 1)) {
+		mmu_copy(dst, e->host + (la & 0xfff), size);
+		return (X86_OK);
+	}
+	rc = x86_seg_check(cpu, seg, off, size, X86_ACC_R | X86_ACC_W, &la);
+	if (rc == X86_OK)
+		rc = mmu_ac_check(cpu, la, size);
+	if (rc != X86_OK)
+		return (rc);
+	return (mmu_slow(cpu, la, size, dst, X86_ACC_W, false));
 }
 
 int
 x86_vwrite(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
     const void *src)
 {
+	struct tlb_ent *e;
 	uint64_t la;
-	int rc;
 
-	rc = x86_seg_check(cpu, seg, off, size, X86_ACC_W, &la);
-	if (rc != X86_OK)
-		return (rc);
-	return (x86_lwrite(cpu, la, size, src, X86_ACC_W));
+	if (cpu->tlb != NULL)
+		mmu_epoch_check(cpu->tlb);
+	e = mmu_fast64(cpu, seg, off, size, TLB_W, &la);
+	if (__builtin_expect(e != NULL && !(e->flags & TLBF_SLOW), 1)) {
+		mmu_copy(e->host + (la & 0xfff), src, size);
+		return (X86_OK);
+	}
+	return (mmu_vaccess_slow(cpu, seg, off, size, (void *)(uintptr_t)src,
+	    true));
 }
 
 int
@@ -955,12 +1048,14 @@ x86_lptr(struct x86_cpu *cpu, uint64_t la, unsigned size, int acc, void **hp)
 
 	*hp = NULL;
 	if ((la & 0xfff) + size > 4096) {
-		/* Still report the faults of both pages. */
-		uint8_t tmp[16];
-
-		if (size > sizeof(tmp))
-			return (X86_OK);
-		return (x86_lread(cpu, la, size, tmp, acc | X86_ACC_R));
+		/* No pointer, but the faults of both pages, touching nothing. */
+		rc = mmu_xlate(cpu, la, acc, &e);
+		if (rc != X86_OK)
+			return (rc);
+		la = (la | 0xfff) + 1;
+		if (!x86_long_mode(cpu))
+			la &= 0xffffffff;
+		return (mmu_xlate(cpu, la, acc, &e));
 	}
 	rc = mmu_xlate(cpu, la, acc, &e);
 	if (rc != X86_OK)
@@ -986,28 +1081,20 @@ x86_vptr(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size, int acc,
 
 	*hp = NULL;
 	rc = x86_seg_check(cpu, seg, off, size, acc, &la);
+	if (rc == X86_OK)
+		rc = mmu_ac_check(cpu, la, size);
 	if (rc != X86_OK)
 		return (rc);
 	return (x86_lptr(cpu, la, size, acc, hp));
 }
 
-int
-x86_code_page(struct x86_cpu *cpu, uint64_t la, const uint8_t **hpage,
+static int __attribute__((noinline))
+mmu_code_page_slow(struct x86_cpu *cpu, uint64_t la, const uint8_t **hpage,
     uint64_t *gpa)
 {
-	struct x86_tlb *t = cpu->tlb;
-	struct tlb_ent e, *te;
-	uint64_t lpn = la >> 12;
+	struct tlb_ent e;
 	int rc;
 
-	if (t != NULL) {
-		te = &t->e[cpu->cpl == 3][TLB_X][lpn & (TLB_N - 1)];
-		if (te->tag == lpn && te->host != NULL) {
-			*hpage = te->host;
-			*gpa = te->gpa;
-			return (X86_OK);
-		}
-	}
 	if (x86_long_mode(cpu) && !x86_canonical(la))
 		return (x86_raise(cpu, IDT_GP, 0));
 	rc = mmu_xlate(cpu, la, X86_ACC_X, &e);
@@ -1016,6 +1103,25 @@ x86_code_page(struct x86_cpu *cpu, uint64_t la, const uint8_t **hpage,
 	*hpage = e.host != NULL ? e.host : mmu_ff_page;
 	*gpa = e.gpa;
 	return (X86_OK);
+}
+
+int
+x86_code_page(struct x86_cpu *cpu, uint64_t la, const uint8_t **hpage,
+    uint64_t *gpa)
+{
+	struct x86_tlb *t = cpu->tlb;
+	struct tlb_ent *te;
+	uint64_t lpn = la >> 12;
+
+	if (__builtin_expect(t != NULL, 1)) {
+		te = &t->e[cpu->cpl == 3][TLB_X][lpn & (TLB_N - 1)];
+		if (__builtin_expect(te->tag == lpn && te->host != NULL, 1)) {
+			*hpage = te->host;
+			*gpa = te->gpa;
+			return (X86_OK);
+		}
+	}
+	return (mmu_code_page_slow(cpu, la, hpage, gpa));
 }
 
 /* ---- Port I/O (SDM Vol 1 19.5) ---- */

@@ -122,7 +122,15 @@ void	x86_stk_commit(struct x86_cpu *cpu, const struct x86_stack *s);
 int	x86_tss_stack(struct x86_cpu *cpu, unsigned dpl, unsigned ist,
 	    struct x86_stack *st, int64_t ext) X86_WUR;
 
+/* task.c: hardware task switch to the TSS `sel` (SDM Vol 3 7.3). */
+enum { X86_TS_JMP, X86_TS_CALL, X86_TS_IRET, X86_TS_INT };
+int	x86_task_switch(struct x86_cpu *cpu, uint16_t sel, int reason,
+	    int64_t err, uint64_t next_rip, int depth) X86_WUR;
+
 /* except.c */
+/* x86_deliver() of a hardware event, nested `depth` deep (task switch). */
+int	x86_deliver_depth(struct x86_cpu *cpu, int vector, int64_t err,
+	    uint64_t next_rip, int depth) X86_WUR;
 uint64_t x86_flags_for_iret(struct x86_cpu *cpu, uint64_t cur,
 	    uint64_t v, unsigned opsize, unsigned cpl);
 

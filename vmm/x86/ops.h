@@ -23,6 +23,8 @@
 
 /* struct x86_insn.flags (decoder private bits the loop reads) */
 #define X86_IF_END	0x01	/* ends the decoded block */
+#define X86_IF_CHAIN	0x02	/* plain near branch: the next block may be
+				   entered directly (same code page) */
 
 /* Lazy flag operations (cpu->lf.op). */
 enum {
@@ -80,6 +82,42 @@ uint32_t x86_arith_flags(const struct x86_cpu *cpu);
 unsigned x86_cf(const struct x86_cpu *cpu);
 bool	x86_cond(const struct x86_cpu *cpu, unsigned cc);
 
+/*
+ * Condition test with cc known at compile time (the per-cc Jcc handlers):
+ * after CMP/SUB answer from the operands, else from the flags.
+ */
+static inline __attribute__((always_inline)) bool
+x86_cond_k(const struct x86_cpu *cpu, unsigned cc)
+{
+	unsigned size = cpu->lf.size, k = cc >> 1;
+	uint64_t m, a, b;
+
+	if (cpu->lf.op == LF_SUB && (k == 1 || k == 2 || k == 3 || k >= 6)) {
+		m = x86_mask(size);
+		a = cpu->lf.src1 & m;
+		b = cpu->lf.src2 & m;
+		if (X86_LIKELY(((a - b) & m) == (cpu->lf.res & m))) {
+			switch (k) {
+			case 1:
+				return ((a < b) ^ (cc & 1));
+			case 2:
+				return ((a == b) ^ (cc & 1));
+			case 3:
+				return ((a <= b) ^ (cc & 1));
+			case 6:
+				return ((x86_sext(a, size) < x86_sext(b, size)) ^
+				    (cc & 1));
+			default:
+				return ((x86_sext(a, size) <=
+				    x86_sext(b, size)) ^ (cc & 1));
+			}
+		}
+	}
+	if (k == 2 && cpu->lf.op != LF_NONE)
+		return (((cpu->lf.res & x86_mask(size)) == 0) ^ (cc & 1));
+	return (x86_cond(cpu, cc));
+}
+
 /* ---- Registers ---- */
 static inline uint64_t
 rd_reg(const struct x86_cpu *cpu, unsigned r, unsigned size, unsigned rex)
@@ -123,18 +161,21 @@ wr_reg(struct x86_cpu *cpu, unsigned r, unsigned size, unsigned rex,
 }
 
 /* ---- Memory operands ---- */
+/*
+ * Effective address (SDM Vol 2 2.1.5).  Branch-free: every instruction
+ * shares this code, so data-dependent branches here would mispredict.
+ */
 static inline uint64_t
 x86_ea(const struct x86_cpu *cpu, const struct x86_insn *in)
 {
-	uint64_t ea = (uint64_t)in->disp;
+	uint64_t b = cpu->gpr[in->base & 15], x = cpu->gpr[in->index & 15];
 
-	if (in->base != X86_NOREG)
-		ea += cpu->gpr[in->base];
-	if (in->index != X86_NOREG)
-		ea += cpu->gpr[in->index] << in->scale;
-	if (in->ripreal)
-		ea += cpu->rip;		/* already the next instruction */
-	return (ea & x86_mask(in->adsize));
+	b &= -(uint64_t)(in->base != X86_NOREG);
+	x &= -(uint64_t)(in->index != X86_NOREG);
+	/* RIP-relative: cpu->rip is already the next instruction */
+	b += cpu->rip & -(uint64_t)in->ripreal;
+	return (((uint64_t)in->disp + b + (x << in->scale)) &
+	    x86_mask(in->adsize));
 }
 
 static inline int X86_WUR
@@ -245,6 +286,8 @@ struct x86_lfrec {
 	uint64_t	res, s1, s2;
 	uint32_t	op;
 };
+int	x86_rmw_ptr(struct x86_cpu *cpu, const struct x86_insn *in,
+	    uint64_t ea, unsigned size, void **hp) X86_WUR;
 typedef uint64_t (*x86_rmw_fn)(unsigned sub, unsigned size, uint64_t old,
     uint64_t arg, uint64_t cin, struct x86_lfrec *lf);
 int	x86_rmw(struct x86_cpu *cpu, const struct x86_insn *in, unsigned size,
@@ -261,6 +304,16 @@ lf_commit(struct x86_cpu *cpu, const struct x86_lfrec *lf, unsigned size)
 uint64_t x86_atomic_load(void *hp, unsigned size);
 bool	x86_atomic_cas(void *hp, unsigned size, uint64_t *old, uint64_t new);
 uint64_t x86_atomic_xchg(void *hp, unsigned size, uint64_t v);
+
+/*
+ * Specialized handlers for hot forms (fixed operand size, register or
+ * memory operand, condition): decode.c asks each family after decoding;
+ * NULL keeps the generic handler.
+ */
+x86_handler_t x86_alu_fast(const struct x86_insn *in);
+x86_handler_t x86_data_fast(const struct x86_insn *in);
+x86_handler_t x86_ctrl_fast(const struct x86_insn *in);
+x86_handler_t x86_stack_fast(const struct x86_insn *in);
 
 /* ---- Handlers (named after the SDM operand notation) ---- */
 /* alu.c */

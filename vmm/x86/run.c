@@ -39,10 +39,16 @@ struct x86_block {
 	uint64_t		key;	/* gpa << 4 | csz */
 	struct x86_block	*next;	/* hash chain */
 	struct x86_insn		*insn;
+	/* successors in the same page, tried before the hash (chaining) */
+	struct x86_block	*succ[2];
 	uint32_t		gen;
 	uint16_t		n;	/* instructions */
 	uint16_t		bytes;
+	uint8_t			chain;	/* last insn is X86_IF_CHAIN */
+	uint8_t			succ_rr;
 };
+
+#define X86_CHAIN_MAX	64	/* blocks run between event checks */
 
 struct x86_icache {
 	struct x86_block	*hash[IC_HASH];
@@ -236,6 +242,9 @@ ic_build(struct x86_cpu *cpu, struct x86_block *b, uint64_t key,
 	b->n = (uint16_t)n;
 	b->bytes = (uint16_t)bytes;
 	b->gen = gen;
+	b->chain = (ins[n - 1].flags & X86_IF_CHAIN) != 0;
+	b->succ[0] = b->succ[1] = NULL;
+	b->succ_rr = 0;
 	return (b);
 }
 
@@ -280,10 +289,11 @@ insn_abort(struct x86_cpu *cpu, const struct x86_insn *in, uint64_t start,
 	return (deliver_exc(cpu));
 }
 
+/* Sequential IP wraps at the code size (64 KiB for 16-bit code). */
 static inline uint64_t
 ip_mask(unsigned csz)
 {
-	return (csz == 8 ? ~0ull : 0xffffffffull);
+	return (x86_mask(csz));
 }
 
 /*
@@ -299,6 +309,7 @@ exec_block(struct x86_cpu *cpu, const struct x86_block *b, unsigned max,
 	int rc;
 
 	end = in + (b->n < max ? b->n : max);
+	cpu->chain_ok = 0;
 	for (; in < end; in++) {
 		start = cpu->rip;
 		if (X86_UNLIKELY(limchk) &&
@@ -313,8 +324,9 @@ exec_block(struct x86_cpu *cpu, const struct x86_block *b, unsigned max,
 		cpu->icount++;
 		if (X86_UNLIKELY(atomic_load_explicit(genp,
 		    memory_order_relaxed) != b->gen))
-			break;
+			return (X86_OK);
 	}
+	cpu->chain_ok = b->chain && in == b->insn + b->n;
 	return (X86_OK);
 }
 
@@ -353,6 +365,7 @@ exec_uncached(struct x86_cpu *cpu, uint64_t la, const uint8_t *hpage)
 	if (rc != 0)
 		return (X86_OK);	/* cannot happen with 15 bytes */
 	/* a one-instruction block whose generation never changes */
+	memset(&b, 0, sizeof(b));
 	b.key = 0;
 	b.insn = &in;
 	b.n = 1;
@@ -365,11 +378,13 @@ exec_uncached(struct x86_cpu *cpu, uint64_t la, const uint8_t *hpage)
 static int
 run_block(struct x86_cpu *cpu, unsigned max)
 {
-	struct x86_block *b;
+	const _Atomic uint32_t *genp;
+	struct x86_block *b, *prev;
 	const uint8_t *hpage;
 	uint64_t la, gpa, key;
-	unsigned csz = cpu->csz;
+	unsigned csz = cpu->csz, nb, i;
 	bool limchk = false;
+	int rc;
 
 	la = cpu->seg[X86_CS].base + cpu->rip;
 	if (csz != 8) {
@@ -385,17 +400,54 @@ run_block(struct x86_cpu *cpu, unsigned max)
 	if (cpu->icache == NULL || cpu->mach == NULL ||
 	    cpu->mach->code_gen == NULL || (gpa >> 12) >= cpu->mach->npages)
 		return (exec_uncached(cpu, la, hpage));
+	genp = &cpu->mach->code_gen[gpa >> 12];
 	key = gpa << 4 | csz;
 	b = ic_lookup(cpu->icache, key);
-	if (b == NULL || b->gen != atomic_load_explicit(
-	    &cpu->mach->code_gen[gpa >> 12], memory_order_acquire))
-		b = ic_build(cpu, b, key, gpa, hpage, csz);
-	if (b == NULL)
-		return (exec_uncached(cpu, la, hpage));
-	if (csz != 8)
-		limchk = cpu->rip + b->bytes - 1 > cpu->seg[X86_CS].limit;
-	return (exec_block(cpu, b, max, limchk,
-	    &cpu->mach->code_gen[gpa >> 12]));
+	for (nb = 0;; nb++) {
+		if (b == NULL || b->gen != atomic_load_explicit(genp,
+		    memory_order_acquire))
+			b = ic_build(cpu, b, key, gpa, hpage, csz);
+		if (b == NULL)
+			return (exec_uncached(cpu, la, hpage));
+		if (csz != 8)
+			limchk = cpu->rip + b->bytes - 1 >
+			    cpu->seg[X86_CS].limit;
+		rc = exec_block(cpu, b, max, limchk, genp);
+		/*
+		 * Chaining: a plain near branch to the same linear page
+		 * stays in the same physical page, so the next block needs
+		 * no translation (anything that changes mappings, modes or
+		 * IF/TF ends a block without X86_IF_CHAIN).
+		 */
+		if (rc != X86_OK || !cpu->chain_ok || nb >= X86_CHAIN_MAX ||
+		    max != X86_BLOCK_MAX ||
+		    ((cpu->seg[X86_CS].base + cpu->rip) ^ la) & ~4095ull ||
+		    atomic_load_explicit(&cpu->kick, memory_order_relaxed))
+			return (rc);
+		la = cpu->seg[X86_CS].base + cpu->rip;
+		if (csz != 8)
+			la &= 0xffffffffull;
+		gpa = (gpa & ~4095ull) | (la & 4095);
+		key = gpa << 4 | csz;
+		prev = b;
+		b = NULL;
+		for (i = 0; i < 2; i++)
+			if (prev->succ[i] != NULL && prev->succ[i]->key == key)
+				b = prev->succ[i];
+		if (b == NULL) {
+			b = ic_lookup(cpu->icache, key);
+			if (b == NULL || b->gen != atomic_load_explicit(genp,
+			    memory_order_acquire))
+				b = ic_build(cpu, b, key, gpa, hpage, csz);
+			if (b == NULL)
+				return (X86_OK);
+			/* (after an arena flush prev is unreachable: harmless) */
+			prev->succ[prev->succ_rr] = b;
+			prev->succ_rr ^= 1;
+		}
+		if (cpu->rflags & X86_TF)
+			return (X86_OK);
+	}
 }
 
 /* An event injected from outside (vm_inject_exception and friends). */
@@ -519,6 +571,20 @@ x86_run(struct x86_cpu *cpu, struct vm_exit *exit)
 		    single_step_trap(cpu) == X86_EXIT)
 			return (0);
 	}
+}
+
+void
+x86_invalidate_code(struct x86_machine *m, uint64_t gpa, uint64_t len)
+{
+	uint64_t p, end;
+
+	if (m == NULL || m->code_gen == NULL || len == 0)
+		return;
+	end = (gpa + len - 1) >> 12;
+	for (p = gpa >> 12; p <= end && p < m->npages; p++)
+		if (atomic_load_explicit(&m->code_mark[p], memory_order_relaxed))
+			atomic_fetch_add_explicit(&m->code_gen[p], 1,
+			    memory_order_release);
 }
 
 void

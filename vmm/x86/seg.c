@@ -738,6 +738,23 @@ far_gate(struct x86_cpu *cpu, uint16_t sel, struct x86_desc *g,
 	return (X86_OK);
 }
 
+/* JMP/CALL to a TSS or through a task gate (SDM Vol 3 7.3 step 2). */
+static int
+far_task(struct x86_cpu *cpu, uint16_t sel, struct x86_desc *d, bool call,
+    uint64_t next_rip)
+{
+	uint32_t ar = desc_ar(d);
+
+	if (X86_AR_DPL(ar) < cpu->cpl || X86_AR_DPL(ar) < (sel & 3u))
+		return (x86_raise(cpu, IDT_GP, SELERR(sel)));
+	if (!(ar & X86_AR_P))
+		return (x86_raise(cpu, IDT_NP, SELERR(sel)));
+	if ((ar & X86_AR_TYPE) == X86_SYS_TASK)
+		sel = (uint16_t)(d->lo >> 16);
+	return (x86_task_switch(cpu, sel, call ? X86_TS_CALL : X86_TS_JMP, -1,
+	    next_rip, 0));
+}
+
 int
 x86_far_jump(struct x86_cpu *cpu, uint16_t sel, uint64_t off,
     unsigned opsize, bool call, uint64_t ret_rip)
@@ -775,8 +792,14 @@ x86_far_jump(struct x86_cpu *cpu, uint16_t sel, uint64_t off,
 		if (x86_long_mode(cpu))
 			break;
 		return (far_gate(cpu, sel, &d, call, ret_rip));
+	case X86_SYS_TSS:
+	case X86_SYS_TASK:
+		if (x86_long_mode(cpu))
+			break;
+		return (far_task(cpu, sel, &d, call, call ? ret_rip :
+		    cpu->rip));
 	default:
-		/* TSS and task gates: hardware task switch not done yet. */
+		/* 16-bit TSSes and gates to them are not supported. */
 		break;
 	}
 	return (x86_raise(cpu, IDT_GP, SELERR(sel)));

@@ -91,11 +91,51 @@ shift(unsigned op, unsigned size, uint64_t a, unsigned c, uint32_t *fl)
 	}
 }
 
+/*
+ * x86_rmw callback: sub = op | count << 3, cin = the arithmetic flags.
+ * Rotates leave LF_NONE with the new flags in lf->res; shifts LF_EXPL.
+ */
+static uint64_t
+grp2_rmw(unsigned sub, unsigned size, uint64_t a, uint64_t arg,
+    uint64_t f, struct x86_lfrec *lf)
+{
+	unsigned op = sub & 7, cnt = sub >> 3;
+	uint64_t r;
+	uint32_t fl;
+
+	if (cnt == 0) {
+		lf->op = LF_NONE;
+		lf->res = f;
+		return (a);
+	}
+	if (op <= RCR) {
+		r = rotate(op, size, a, cnt, (unsigned)f & X86_CF, &fl);
+		lf->op = LF_NONE;
+		lf->res = (f & ~(uint64_t)(X86_CF | X86_OF)) | fl;
+		return (r);
+	}
+	r = shift(op, size, a, cnt, &fl);
+	lf->op = LF_EXPL;
+	lf->res = r;
+	lf->s1 = a;
+	lf->s2 = fl;
+	return (r);
+}
+
+static void
+rmw_flags(struct x86_cpu *cpu, const struct x86_lfrec *lf, unsigned size)
+{
+	if (lf->op == LF_NONE)
+		x86_set_arith(cpu, (uint32_t)lf->res);
+	else
+		lf_commit(cpu, lf, size);
+}
+
 X86_OP(x86_op_grp2)
 {
-	unsigned size = in->opsize, op = in->reg & 7, cnt;
-	uint64_t a, r;
-	uint32_t fl, f;
+	unsigned size = in->opsize, cnt;
+	struct x86_lfrec lf;
+	uint64_t old;
 	int rc;
 
 	switch (in->opcode) {
@@ -110,29 +150,14 @@ X86_OP(x86_op_grp2)
 		break;
 	}
 	cnt &= size == 8 ? 63 : 31;
-	rc = rd_E(cpu, in, size, &a);
+	/* a count of 0 changes no flags (a 32-bit register still gets
+	 * zero-extended by the write-back) */
+	rc = x86_rmw(cpu, in, size, grp2_rmw, (in->reg & 7) | cnt << 3, 0,
+	    x86_arith_flags(cpu), &lf, &old);
 	if (rc != X86_OK)
 		return (rc);
-	if (cnt == 0) {
-		/* no flags; a 32-bit register still gets zero-extended */
-		if (in->mod == 3)
-			wr_reg(cpu, in->rm, size, in->rex, a);
-		return (X86_OK);
-	}
-	if (op <= RCR) {
-		f = x86_arith_flags(cpu);
-		r = rotate(op, size, a, cnt, f & X86_CF, &fl);
-		rc = wr_E(cpu, in, size, r);
-		if (rc != X86_OK)
-			return (rc);
-		x86_set_arith(cpu, (f & ~(X86_CF | X86_OF)) | fl);
-		return (X86_OK);
-	}
-	r = shift(op, size, a, cnt, &fl);
-	rc = wr_E(cpu, in, size, r);
-	if (rc != X86_OK)
-		return (rc);
-	lf_set(cpu, LF_EXPL, size, r, a, fl);
+	if (cnt != 0)
+		rmw_flags(cpu, &lf, size);
 	return (X86_OK);
 }
 
@@ -146,24 +171,19 @@ dbl_count(const struct x86_cpu *cpu, const struct x86_insn *in)
 	return (c & (in->opsize == 8 ? 63 : 31));
 }
 
-static int
-shxd(struct x86_cpu *cpu, const struct x86_insn *in, bool left)
+/* x86_rmw callback: sub = count | left << 6, arg = the G register. */
+static uint64_t
+shxd_rmw(unsigned sub, unsigned size, uint64_t a, uint64_t b, uint64_t cin,
+    struct x86_lfrec *lf)
 {
-	unsigned size = in->opsize, bits = size * 8, top = bits - 1, c;
-	uint64_t a, b, r, cf, m = x86_mask(size);
+	unsigned bits = size * 8, top = bits - 1, c = sub & 63;
+	uint64_t r, cf, m = x86_mask(size);
 	unsigned __int128 v;
-	int rc;
+	bool left = (sub & 64) != 0;
 
-	c = dbl_count(cpu, in);
-	rc = rd_E(cpu, in, size, &a);
-	if (rc != X86_OK)
-		return (rc);
-	if (c == 0) {
-		if (in->mod == 3)
-			wr_reg(cpu, in->rm, size, in->rex, a);
-		return (X86_OK);
-	}
-	b = rd_G(cpu, in, size);
+	lf->op = LF_NONE;
+	if (c == 0)
+		return (a);
 	if (c > bits) {
 		/* 16-bit count > 16: undefined; model as dest:src:dest */
 		v = ((unsigned __int128)a << 32) | (b << 16) | a;
@@ -171,24 +191,37 @@ shxd(struct x86_cpu *cpu, const struct x86_insn *in, bool left)
 			r = (uint64_t)(v >> (48 - c)) & m;
 			cf = (uint64_t)(v >> (48 - c + 16)) & 1;
 		} else {
-			v = ((unsigned __int128)a << 32) | (b << 16) | a;
 			r = (uint64_t)(v >> c) & m;
 			cf = (uint64_t)(v >> (c - 1)) & 1;
 		}
 	} else if (left) {
-		r = ((a << c) | (c == bits ? b : b >> (bits - c))) & m;
-		if (c == bits)
-			r = b;
+		r = c == bits ? b : ((a << c) | (b >> (bits - c))) & m;
 		cf = (a >> (bits - c)) & 1;
 	} else {
-		r = ((c == bits ? 0 : a >> c) | (b << (bits - c))) & m;
+		r = c == bits ? b : ((a >> c) | (b << (bits - c))) & m;
 		cf = (a >> (c - 1)) & 1;
 	}
-	rc = wr_E(cpu, in, size, r);
+	lf->op = LF_EXPL;
+	lf->res = r;
+	lf->s1 = a;
+	lf->s2 = bitf(cf, X86_CF) | bitf((r ^ a) >> top, X86_OF);
+	return (r);
+}
+
+static int
+shxd(struct x86_cpu *cpu, const struct x86_insn *in, bool left)
+{
+	unsigned size = in->opsize, c = dbl_count(cpu, in);
+	struct x86_lfrec lf;
+	uint64_t old;
+	int rc;
+
+	rc = x86_rmw(cpu, in, size, shxd_rmw, c | (left ? 64 : 0),
+	    rd_G(cpu, in, size), 0, &lf, &old);
 	if (rc != X86_OK)
 		return (rc);
-	lf_set(cpu, LF_EXPL, size, r, a, bitf(cf, X86_CF) |
-	    bitf((r ^ a) >> top, X86_OF));
+	if (lf.op != LF_NONE)
+		lf_commit(cpu, &lf, size);
 	return (X86_OK);
 }
 

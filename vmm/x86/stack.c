@@ -202,6 +202,7 @@ X86_OP(x86_op_enter)
 	unsigned size = in->opsize, level = (unsigned)in->imm2 & 31, i;
 	uint64_t m = x86_sp_mask(cpu), sp = cpu->gpr[X86_RSP];
 	uint64_t bp = cpu->gpr[X86_RBP], frame, v;
+	void *hp;
 	int rc;
 
 	rc = x86_push_at(cpu, &sp, size, rd_reg(cpu, X86_RBP, size, 1));
@@ -222,6 +223,10 @@ X86_OP(x86_op_enter)
 			return (rc);
 	}
 	sp = (sp - (in->imm & 0xffff)) & m;
+	/* the new stack top is checked for write, as hardware does */
+	rc = x86_vptr(cpu, X86_SS, sp, 1, X86_ACC_W, &hp);
+	if (rc != X86_OK)
+		return (rc);
 	if (size == 2)
 		wr_reg(cpu, X86_RBP, 2, 1, frame);
 	else
@@ -242,4 +247,36 @@ X86_OP(x86_op_leave)
 	x86_set_sp(cpu, sp);
 	wr_reg(cpu, X86_RBP, in->opsize, 1, v);
 	return (X86_OK);
+}
+
+/* ---- Specialized forms: 64-bit PUSH/POP r ---- */
+
+static X86_OP(push_Z8)
+{
+	return (x86_push(cpu, 8, cpu->gpr[zreg(in)]));
+}
+
+static X86_OP(pop_Z8)
+{
+	uint64_t sp = cpu->gpr[X86_RSP], v;
+	int rc;
+
+	rc = rd_mem(cpu, X86_SS, sp, 8, &v);
+	if (rc != X86_OK)
+		return (rc);
+	cpu->gpr[X86_RSP] = sp + 8;
+	cpu->gpr[zreg(in)] = v;
+	return (X86_OK);
+}
+
+x86_handler_t
+x86_stack_fast(const struct x86_insn *in)
+{
+	if (in->opsize != 8)
+		return (NULL);
+	if (in->fn == x86_op_push_Z)
+		return (push_Z8);
+	if (in->fn == x86_op_pop_Z)
+		return (pop_Z8);
+	return (NULL);
 }
