@@ -20,6 +20,9 @@
 #include "vmm/vmm_kern.h"
 #include "vmm/vmm_mem.h"
 
+/* Words of vCPU bitmap: the engine has at most 256 vCPUs. */
+#define	VM_MAXCPU_WORDS	4
+
 struct vmctx {
 	struct vm	*vm;		/* referenced */
 	char		*name;
@@ -524,6 +527,95 @@ vm_set_x2apic_state(struct vcpu *vcpu, enum x2apic_state s)
 	return (ret(vmm_set_x2apic_state(vm_of(vcpu), vcpu->vcpuid, s)));
 }
 
+int
+vm_apicid2vcpu(struct vmctx *ctx, int apicid)
+{
+	if (apicid < 0) {
+		errno = EINVAL;
+		return (-1);
+	}
+	return (ret(vmm_apicid2vcpu(ctx->vm, (uint32_t)apicid)));
+}
+
+/* ---- RTC and HPET ---- */
+
+int
+vm_rtc_write(struct vmctx *ctx, int offset, uint8_t value)
+{
+	return (ret(vmm_rtc_write(ctx->vm, offset, value)));
+}
+
+int
+vm_rtc_read(struct vmctx *ctx, int offset, uint8_t *retval)
+{
+	return (ret(vmm_rtc_read(ctx->vm, offset, retval)));
+}
+
+int
+vm_rtc_settime(struct vmctx *ctx, time_t secs)
+{
+	return (ret(vmm_rtc_settime(ctx->vm, (int64_t)secs)));
+}
+
+int
+vm_rtc_gettime(struct vmctx *ctx, time_t *secs)
+{
+	int64_t t;
+	int error;
+
+	error = vmm_rtc_gettime(ctx->vm, &t);
+	if (error == 0)
+		*secs = (time_t)t;
+	return (ret(error));
+}
+
+int
+vm_get_hpet_capabilities(struct vmctx *ctx, uint32_t *capabilities)
+{
+	return (ret(vmm_get_hpet_capabilities(ctx->vm, capabilities)));
+}
+
+/* ---- Run state (illumos) ---- */
+
+int
+vm_get_run_state(struct vcpu *vcpu, enum vcpu_run_state *state,
+    uint8_t *sipi_vec)
+{
+	enum vmm_run_state st;
+	int vec, error;
+
+	error = vmm_get_run_state(vm_of(vcpu), vcpu->vcpuid, &st, &vec);
+	if (error != 0)
+		return (ret(error));
+	*state = st == VMM_VRS_RUN ? VRS_RUN : VRS_INIT;
+	if (vec >= 0)
+		*state |= VRS_PEND_SIPI;
+	if (sipi_vec != NULL)
+		*sipi_vec = vec >= 0 ? (uint8_t)vec : 0;
+	return (0);
+}
+
+int
+vm_set_run_state(struct vcpu *vcpu, enum vcpu_run_state state,
+    uint8_t sipi_vec)
+{
+	enum vmm_run_state st;
+	int vec = -1;
+
+	if ((state & VRS_PEND_SIPI) != 0) {
+		st = VMM_VRS_RUN;
+		vec = sipi_vec;
+	} else if ((state & VRS_RUN) != 0) {
+		st = VMM_VRS_RUN;
+	} else if ((state & (VRS_INIT | VRS_PEND_INIT)) != 0) {
+		st = VMM_VRS_INIT;
+	} else {
+		errno = EINVAL;
+		return (-1);
+	}
+	return (ret(vmm_set_run_state(vm_of(vcpu), vcpu->vcpuid, st, vec)));
+}
+
 /* ---- Topology and CPU sets ---- */
 
 int
@@ -570,6 +662,40 @@ int
 vm_resume_all_cpus(struct vmctx *ctx)
 {
 	return (ret(vmm_resume_cpu(ctx->vm, -1)));
+}
+
+static int
+get_cpus(struct vmctx *ctx, enum vmm_cpuset which, cpuset_t *cpus)
+{
+	uint64_t bits[(VM_MAXCPU_WORDS)];
+	int error;
+
+	error = vmm_get_cpus(ctx->vm, which, bits, VM_MAXCPU_WORDS);
+	if (error != 0)
+		return (ret(error));
+	CPU_ZERO(cpus);
+	for (int i = 0; i < VM_MAXCPU_WORDS * 64 && i < CPU_SETSIZE; i++)
+		if (bits[i / 64] & (1ull << (i % 64)))
+			CPU_SET(i, cpus);
+	return (0);
+}
+
+int
+vm_active_cpus(struct vmctx *ctx, cpuset_t *cpus)
+{
+	return (get_cpus(ctx, VMM_CPUS_ACTIVE, cpus));
+}
+
+int
+vm_suspended_cpus(struct vmctx *ctx, cpuset_t *cpus)
+{
+	return (get_cpus(ctx, VMM_CPUS_SUSPENDED, cpus));
+}
+
+int
+vm_debug_cpus(struct vmctx *ctx, cpuset_t *cpus)
+{
+	return (get_cpus(ctx, VMM_CPUS_DEBUG, cpus));
 }
 
 /* ---- Statistics ---- */

@@ -9,6 +9,7 @@
 #define _VMMAPI_H_
 
 #include <sys/types.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,9 @@
 #include "vmm/vmm.h"
 
 #define	VMMAPI_VERSION	0200
+
+/* FreeBSD's cpuset_t: a Linux cpu_set_t (CPU_SET, CPU_ISSET, ...). */
+typedef cpu_set_t cpuset_t;
 
 struct vmctx;
 struct vcpu;
@@ -136,6 +140,35 @@ int	vm_isa_set_irq_trigger(struct vmctx *ctx, int atpic_irq,
 int	vm_inject_nmi(struct vcpu *vcpu);
 int	vm_get_x2apic_state(struct vcpu *vcpu, enum x2apic_state *s);
 int	vm_set_x2apic_state(struct vcpu *vcpu, enum x2apic_state s);
+/* The vCPU of a local APIC ID (= the vCPU id), or -1 with errno. */
+int	vm_apicid2vcpu(struct vmctx *ctx, int apicid);
+
+/* RTC (MC146818 NVRAM bytes, not the time registers) and HPET */
+int	vm_rtc_write(struct vmctx *ctx, int offset, uint8_t value);
+int	vm_rtc_read(struct vmctx *ctx, int offset, uint8_t *retval);
+int	vm_rtc_settime(struct vmctx *ctx, time_t secs);
+int	vm_rtc_gettime(struct vmctx *ctx, time_t *secs);
+int	vm_get_hpet_capabilities(struct vmctx *ctx, uint32_t *capabilities);
+
+/*
+ * vCPU run state, as illumos' vm_get_run_state / vm_set_run_state: an AP
+ * waits for SIPI (VRS_INIT) inside vm_run() until the guest starts it
+ * with INIT/SIPI IPIs; vCPU 0 starts in VRS_RUN.  Setting VRS_INIT
+ * resets the vCPU to its INIT state; VRS_RUN marks it running with the
+ * registers it has; VRS_RUN | VRS_PEND_SIPI starts it in real mode at
+ * sipi_vec << 12 as a STARTUP IPI would.  The vCPU must not be running.
+ */
+enum vcpu_run_state {
+	VRS_HALT = 0,
+	VRS_INIT = (1 << 0),
+	VRS_RUN = (1 << 1),
+	VRS_PEND_INIT = (1 << 14),
+	VRS_PEND_SIPI = (1 << 15),
+};
+int	vm_get_run_state(struct vcpu *vcpu, enum vcpu_run_state *state,
+	    uint8_t *sipi_vec);
+int	vm_set_run_state(struct vcpu *vcpu, enum vcpu_run_state state,
+	    uint8_t sipi_vec);
 
 /* Topology and CPU sets (cpuset_t is a Linux cpu_set_t here) */
 int	vm_set_topology(struct vmctx *ctx, uint16_t sockets, uint16_t cores,
@@ -147,6 +180,13 @@ int	vm_suspend_cpu(struct vcpu *vcpu);
 int	vm_resume_cpu(struct vcpu *vcpu);
 int	vm_suspend_all_cpus(struct vmctx *ctx);
 int	vm_resume_all_cpus(struct vmctx *ctx);
+/*
+ * Active (vm_activate_cpu), suspended (left vm_run() because the VM is
+ * suspended) and debug (vm_suspend_cpu) vCPUs.
+ */
+int	vm_active_cpus(struct vmctx *ctx, cpuset_t *cpus);
+int	vm_suspended_cpus(struct vmctx *ctx, cpuset_t *cpus);
+int	vm_debug_cpus(struct vmctx *ctx, cpuset_t *cpus);
 
 /* Statistics */
 uint64_t *vm_get_stats(struct vcpu *vcpu, struct timeval *ret_tv,

@@ -9,7 +9,14 @@
  * Threads: each vCPU is driven by one userland thread calling vmm_run().
  * Any thread may suspend the VM, inject an NMI or notify a vCPU; those
  * set state first and then call vmm_vcpu_notify(), which kicks the
- * backend and wakes the vCPU if it sleeps in HLT.
+ * backend and wakes the vCPU if it sleeps (in HLT or waiting for SIPI).
+ *
+ * The PC platform (vmm/io/vplatform.c: local APICs, IOAPIC, 8259, 8254,
+ * RTC, HPET, PM timer) is created with the VM, with one local APIC per
+ * possible vCPU; its ports and MMIO ranges go in the engine's tables.
+ * It calls back into the engine to notify vCPUs and for INIT and SIPI
+ * (vcpu_init_ipi / vcpu_sipi), possibly with device locks held: the
+ * engine never calls into the platform while it holds a vCPU's mtx.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,6 +26,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "vmm/io/vhpet.h"
+#include "vmm/io/vplatform.h"
+#include "vmm/io/vrtc.h"
 #include "vmm/vmm_kern.h"
 #include "vmm/vmm_mem.h"
 
@@ -43,10 +53,22 @@ struct vmm_vcpu {
 	pthread_mutex_t	mtx;		/* sleep/wake handshake */
 	pthread_cond_t	cv;		/* (m) signalled by notify */
 	_Atomic int	state;		/* (a) enum vcpu_state */
-	_Atomic bool	sleeping;	/* (a) in HLT, waiting on cv */
+	_Atomic bool	sleeping;	/* (a) waiting on cv */
+	_Atomic uint32_t wakegen;	/* (a) bumped by every notify */
 	_Atomic bool	debug;		/* (a) vm_suspend_cpu() */
+	_Atomic bool	suspended;	/* (a) left with VM_EXITCODE_SUSPENDED */
 	bool		active;		/* (v) in the active set */
 	bool		halted_noif;	/* (v) halted, RFLAGS.IF = 0 */
+	/*
+	 * Run state (SDM Vol 3A 8.4): written under mtx, read anywhere.
+	 * dormant: waiting for a SIPI that has not come; such a vCPU can
+	 * only be woken by another vCPU (halt detection counts it halted).
+	 */
+	_Atomic int	run_state;	/* (m) enum vmm_run_state */
+	_Atomic bool	init_pending;	/* (m) INIT to act on */
+	_Atomic bool	sipi_pending;	/* (m) SIPI to act on */
+	int		sipi_vector;	/* (m) */
+	_Atomic bool	dormant;	/* (m) */
 	int		caps[VM_CAP_MAX]; /* (o) */
 	enum x2apic_state x2apic;	/* (o) */
 	struct vm_exit	exit;		/* (o) last exit */
@@ -62,13 +84,13 @@ struct vm {
 	struct vmm_mem	*mem;			/* (c) */
 	struct vmm_iotab *iotab;		/* (c) */
 	struct vmm_mmiotab *mmiotab;		/* (c) */
+	struct vplatform *plat;			/* (c) */
 	uint16_t	maxcpus;		/* (c) */
 	/* vCPU creation, the active set and the halt count */
 	pthread_mutex_t	mtx;
 	uint16_t	sockets, cores, threads; /* (v) */
 	_Atomic(struct vmm_vcpu *) *vcpu;	/* [maxcpus], set once (v) */
 	int		nactive;		/* (v) */
-	int		nhalted;		/* (v) halted with IF = 0 */
 	_Atomic int	suspend;		/* (a) enum vm_suspend_how */
 	int		refs;			/* (r) */
 	struct vm	*next;			/* (r) registry list */
@@ -135,6 +157,9 @@ vcpu_free(struct vm *vm, struct vmm_vcpu *v)
 static void
 vm_free(struct vm *vm)
 {
+	/* Its timer thread may call vmm_vcpu_notify(): before the vCPUs go. */
+	vplatform_destroy(vm->plat);
+	vm->plat = NULL;
 	if (vm->vcpu != NULL) {
 		for (int i = 0; i < vm->maxcpus; i++) {
 			struct vmm_vcpu *v = atomic_load(&vm->vcpu[i]);
@@ -151,6 +176,106 @@ vm_free(struct vm *vm)
 	vmm_mem_destroy(vm->mem);
 	pthread_mutex_destroy(&vm->mtx);
 	free(vm);
+}
+
+/* ---- The platform's calls into the engine ---- */
+
+static struct vmm_vcpu *vcpu_get(struct vm *vm, int vcpuid);
+static void vcpu_update_dormant(struct vmm_vcpu *v);
+
+static void
+plat_notify(void *arg, int vcpuid)
+{
+	vmm_vcpu_notify(arg, vcpuid);
+}
+
+/*
+ * INIT IPI (SDM Vol 3A 10.6.1, 8.4.1): the target's local APIC is already
+ * INIT-reset; the vCPU resets itself on its own thread (vmm_run) and,
+ * unless it is the BSP, then waits for a SIPI.  Any thread, maybe with
+ * the IOAPIC lock held: only engine state is touched here.
+ */
+static void
+plat_init_ipi(void *arg, int vcpuid)
+{
+	struct vm *vm = arg;
+	struct vmm_vcpu *v = vcpu_get(vm, vcpuid);
+
+	if (v == NULL)
+		return;
+	pthread_mutex_lock(&v->mtx);
+	atomic_store(&v->init_pending, true);
+	atomic_store(&v->sipi_pending, false);
+	if (vcpuid != 0)
+		atomic_store(&v->run_state, VMM_VRS_INIT);
+	vcpu_update_dormant(v);
+	pthread_mutex_unlock(&v->mtx);
+	vmm_vcpu_notify(vm, vcpuid);
+}
+
+/* STARTUP IPI: honoured only in the wait-for-SIPI state (SDM 8.4.4.1). */
+static void
+plat_sipi(void *arg, int vcpuid, int vector)
+{
+	struct vm *vm = arg;
+	struct vmm_vcpu *v = vcpu_get(vm, vcpuid);
+	bool taken = false;
+
+	if (v == NULL)
+		return;
+	pthread_mutex_lock(&v->mtx);
+	if (atomic_load(&v->run_state) == VMM_VRS_INIT &&
+	    !atomic_load(&v->sipi_pending)) {
+		v->sipi_vector = vector & 0xff;
+		atomic_store(&v->sipi_pending, true);
+		vcpu_update_dormant(v);
+		taken = true;
+	}
+	pthread_mutex_unlock(&v->mtx);
+	if (taken)
+		vmm_vcpu_notify(vm, vcpuid);
+}
+
+static uint64_t
+plat_tsc(void *arg, int vcpuid)
+{
+	struct vm *vm = arg;
+
+	return (vm->ops->tsc(vm->backend, vcpuid));
+}
+
+/* Create the platform and claim its ports and MMIO ranges. */
+static int
+vm_platform_init(struct vm *vm)
+{
+	struct vplatform_ops pops = {
+		.arg = vm, .notify = plat_notify, .init_ipi = plat_init_ipi,
+		.sipi = plat_sipi,
+		.tsc = vm->ops->tsc != NULL ? plat_tsc : NULL,
+		.tsc_hz = vm->ops->tsc != NULL ? vm->ops->tsc_hz : 0,
+	};
+	uint64_t gpa, len;
+	uint32_t count;
+	uint16_t port;
+	int i, error;
+
+	vm->plat = vplatform_create(vm->maxcpus, &pops);
+	if (vm->plat == NULL)
+		return (-ENOMEM);
+	for (i = 0; vplatform_port_range(vm->plat, i, &port, &count) == 0;
+	    i++) {
+		error = vmm_ioport_register(vm->iotab, port, count,
+		    vplatform_pio_handler, vm->plat);
+		if (error != 0)
+			return (error);
+	}
+	for (i = 0; vplatform_mmio_range(vm->plat, i, &gpa, &len) == 0; i++) {
+		error = vmm_mmio_register(vm->mmiotab, gpa, len,
+		    vplatform_mmio_handler, vm->plat);
+		if (error != 0)
+			return (error);
+	}
+	return (0);
 }
 
 static int
@@ -184,6 +309,11 @@ vm_alloc(const char *name, const struct vmm_ops *ops, struct vm **vmp)
 		return (error);
 	}
 	ops->set_topology(vm->backend, 1, 1, 1, vm->maxcpus);
+	error = vm_platform_init(vm);
+	if (error != 0) {
+		vm_free(vm);
+		return (error);
+	}
 	*vmp = vm;
 	return (0);
 }
@@ -299,6 +429,12 @@ vmm_vm_backend(struct vm *vm)
 	return (vm->backend);
 }
 
+struct vplatform *
+vmm_vm_platform(struct vm *vm)
+{
+	return (vm->plat);
+}
+
 int
 vmm_set_topology(struct vm *vm, uint16_t sockets, uint16_t cores,
     uint16_t threads, uint16_t maxcpus)
@@ -392,6 +528,24 @@ vcpu_defaults(struct vm *vm, struct vmm_vcpu *v)
 	v->pending = false;
 	v->restart = false;
 	atomic_store(&v->debug, false);
+	atomic_store(&v->suspended, false);
+	/* Power-on: the BSP runs, APs wait for SIPI (SDM Vol 3A 8.4.1). */
+	pthread_mutex_lock(&v->mtx);
+	atomic_store(&v->run_state, v->id == 0 ? VMM_VRS_RUN : VMM_VRS_INIT);
+	atomic_store(&v->init_pending, false);
+	atomic_store(&v->sipi_pending, false);
+	v->sipi_vector = 0;
+	vcpu_update_dormant(v);
+	pthread_mutex_unlock(&v->mtx);
+}
+
+/* v->mtx held. */
+static void
+vcpu_update_dormant(struct vmm_vcpu *v)
+{
+	atomic_store(&v->dormant,
+	    atomic_load(&v->run_state) == VMM_VRS_INIT &&
+	    !atomic_load(&v->sipi_pending));
 }
 
 int
@@ -420,6 +574,7 @@ vmm_vcpu_open(struct vm *vm, int vcpuid)
 	pthread_mutex_init(&v->mtx, NULL);
 	pthread_cond_init(&v->cv, NULL);
 	vcpu_defaults(vm, v);
+	(void)vplatform_set_x2apic_state(vm->plat, vcpuid, false);
 	atomic_store_explicit(&vm->vcpu[vcpuid], v, memory_order_release);
 out:
 	pthread_mutex_unlock(&vm->mtx);
@@ -464,14 +619,15 @@ vmm_vm_reinit(struct vm *vm)
 			continue;
 		vm->ops->vcpu_reset(v->bvcpu);
 		vcpu_defaults(vm, v);
+		(void)vplatform_set_x2apic_state(vm->plat, i, false);
 		v->active = false;
 		v->halted_noif = false;
 	}
 	vm->nactive = 0;
-	vm->nhalted = 0;
 	atomic_store(&vm->suspend, VM_SUSPEND_NONE);
 	pthread_mutex_unlock(&vm->mtx);
-	return (0);
+	/* Devices to power-on state; the RTC keeps time and NVRAM. */
+	return (vplatform_reset(vm->plat));
 }
 
 int
@@ -516,6 +672,90 @@ debug_set(struct vm *vm, int vcpuid, bool on)
 }
 
 int
+vmm_get_cpus(struct vm *vm, enum vmm_cpuset which, uint64_t *bits,
+    int nwords)
+{
+	bool in;
+
+	if (nwords < 0 || bits == NULL)
+		return (-EINVAL);
+	memset(bits, 0, (size_t)nwords * sizeof(*bits));
+	pthread_mutex_lock(&vm->mtx);
+	for (int i = 0; i < vm->maxcpus && i / 64 < nwords; i++) {
+		struct vmm_vcpu *v = vcpu_get(vm, i);
+
+		if (v == NULL)
+			continue;
+		switch (which) {
+		case VMM_CPUS_ACTIVE:
+			in = v->active;
+			break;
+		case VMM_CPUS_SUSPENDED:
+			in = atomic_load(&v->suspended);
+			break;
+		case VMM_CPUS_DEBUG:
+			in = atomic_load(&v->debug);
+			break;
+		default:
+			pthread_mutex_unlock(&vm->mtx);
+			return (-EINVAL);
+		}
+		if (in)
+			bits[i / 64] |= 1ull << (i % 64);
+	}
+	pthread_mutex_unlock(&vm->mtx);
+	return (0);
+}
+
+int
+vmm_get_run_state(struct vm *vm, int vcpuid, enum vmm_run_state *st,
+    int *sipi_vector)
+{
+	struct vmm_vcpu *v = vcpu_get(vm, vcpuid);
+
+	if (v == NULL)
+		return (-EINVAL);
+	pthread_mutex_lock(&v->mtx);
+	*st = (enum vmm_run_state)atomic_load(&v->run_state);
+	if (sipi_vector != NULL)
+		*sipi_vector = atomic_load(&v->sipi_pending) ?
+		    v->sipi_vector : -1;
+	pthread_mutex_unlock(&v->mtx);
+	return (0);
+}
+
+/* Userland's INIT/SIPI (illumos vm_set_run_state); the vCPU is idle. */
+int
+vmm_set_run_state(struct vm *vm, int vcpuid, enum vmm_run_state st,
+    int sipi_vector)
+{
+	int error;
+	struct vmm_vcpu *v = vcpu_idle(vm, vcpuid, &error);
+
+	if (v == NULL)
+		return (error);
+	if ((st != VMM_VRS_INIT && st != VMM_VRS_RUN) || sipi_vector > 255 ||
+	    (st == VMM_VRS_INIT && sipi_vector >= 0))
+		return (-EINVAL);
+	pthread_mutex_lock(&v->mtx);
+	atomic_store(&v->init_pending, false);
+	atomic_store(&v->sipi_pending, false);
+	atomic_store(&v->run_state, VMM_VRS_INIT);
+	if (st == VMM_VRS_RUN && sipi_vector >= 0) {
+		v->sipi_vector = sipi_vector;
+		atomic_store(&v->sipi_pending, true);
+	} else if (st == VMM_VRS_RUN) {
+		atomic_store(&v->run_state, VMM_VRS_RUN);
+	}
+	vcpu_update_dormant(v);
+	pthread_mutex_unlock(&v->mtx);
+	if (st == VMM_VRS_INIT)
+		vm->ops->vcpu_reset(v->bvcpu);
+	vmm_vcpu_notify(vm, vcpuid);
+	return (0);
+}
+
+int
 vmm_suspend_cpu(struct vm *vm, int vcpuid)
 {
 	return (debug_set(vm, vcpuid, true));
@@ -534,15 +774,18 @@ vmm_vcpu_notify(struct vm *vm, int vcpuid)
 
 	if (v == NULL)
 		return;
-	vm->ops->kick(v->bvcpu);
 	/*
-	 * The caller published its event (seq_cst) before this load; the
-	 * sleeper sets `sleeping` before it checks for events.  One of the
-	 * two sees the other, so no wakeup is lost.
+	 * The caller published its event (seq_cst) before this; a sleeper
+	 * samples wakegen before it checks for events and sleeps only if
+	 * wakegen is unchanged, re-checked under mtx after setting
+	 * `sleeping`.  So either it sees the event, or the new wakegen, or
+	 * we see `sleeping` and signal under mtx: no wakeup is lost.
 	 */
+	atomic_fetch_add(&v->wakegen, 1);
+	vm->ops->kick(v->bvcpu);
 	if (atomic_load(&v->sleeping)) {
 		pthread_mutex_lock(&v->mtx);
-		pthread_cond_signal(&v->cv);
+		pthread_cond_broadcast(&v->cv);
 		pthread_mutex_unlock(&v->mtx);
 	}
 }
@@ -569,14 +812,88 @@ vmm_suspended(struct vm *vm)
 
 /* ---- The run loop ---- */
 
+typedef bool vcpu_wake_fn(struct vm *vm, struct vmm_vcpu *v, bool arg);
+
+/*
+ * Sleep until wake() holds, never spinning.  wake() runs without v->mtx
+ * (it may call into the platform, whose locks are taken before v->mtx
+ * by notifiers): the wakegen sample closes the race instead.
+ */
+static void
+vcpu_wait(struct vm *vm, struct vmm_vcpu *v, vcpu_wake_fn *wake, bool arg)
+{
+	uint32_t gen;
+
+	for (;;) {
+		gen = atomic_load(&v->wakegen);
+		if (wake(vm, v, arg))
+			return;
+		pthread_mutex_lock(&v->mtx);
+		atomic_store(&v->sleeping, true);
+		if (atomic_load(&v->wakegen) == gen) {
+			struct timespec ts;
+
+			/* Bounded wait: a safety net, not a poll. */
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			v->stats[VMM_STAT_HLT_SLEEPS]++;
+			pthread_cond_timedwait(&v->cv, &v->mtx, &ts);
+		}
+		atomic_store(&v->sleeping, false);
+		pthread_mutex_unlock(&v->mtx);
+	}
+}
+
+/* Reasons to leave any sleep: the VM, the debugger, INIT/SIPI. */
+static bool
+vcpu_must_wake(struct vm *vm, struct vmm_vcpu *v)
+{
+	return (atomic_load(&vm->suspend) != VM_SUSPEND_NONE ||
+	    atomic_load(&v->debug) || atomic_load(&v->init_pending) ||
+	    atomic_load(&v->sipi_pending) ||
+	    atomic_load(&v->run_state) != VMM_VRS_RUN);
+}
+
 static bool
 hlt_should_wake(struct vm *vm, struct vmm_vcpu *v, bool intr_disabled)
 {
-	if (atomic_load(&vm->suspend) != VM_SUSPEND_NONE)
-		return (true);
-	if (atomic_load(&v->debug))
+	if (vcpu_must_wake(vm, v))
 		return (true);
 	return (vm->ops->wake_pending(v->bvcpu, intr_disabled));
+}
+
+static bool
+sipi_should_wake(struct vm *vm, struct vmm_vcpu *v, bool unused)
+{
+	(void)unused;
+	return (atomic_load(&vm->suspend) != VM_SUSPEND_NONE ||
+	    atomic_load(&v->debug) || atomic_load(&v->init_pending) ||
+	    atomic_load(&v->sipi_pending));
+}
+
+/*
+ * Whether nothing in the VM can run any more (vm->mtx held): every
+ * active vCPU is halted with interrupts disabled or waits for a SIPI
+ * nobody will send.  FreeBSD compares its halted and active sets; its
+ * APs become active only at their SIPI (spinup_ap), so an AP never
+ * started does not keep the VM alive there either.
+ */
+static bool
+vm_all_halted_locked(struct vm *vm)
+{
+	bool halted = false;
+
+	for (int i = 0; i < vm->maxcpus; i++) {
+		struct vmm_vcpu *v = vcpu_get(vm, i);
+
+		if (v == NULL || !v->active)
+			continue;
+		if (v->halted_noif)
+			halted = true;
+		else if (!atomic_load(&v->dormant))
+			return (false);
+	}
+	return (halted);
 }
 
 /*
@@ -593,38 +910,61 @@ vm_handle_hlt(struct vm *vm, struct vmm_vcpu *v, bool intr_disabled)
 
 	if (intr_disabled) {
 		pthread_mutex_lock(&vm->mtx);
-		if (v->active && !v->halted_noif) {
+		if (v->active)
 			v->halted_noif = true;
-			vm->nhalted++;
-		}
-		all = vm->nactive > 0 && vm->nhalted >= vm->nactive;
+		all = vm_all_halted_locked(vm);
 		pthread_mutex_unlock(&vm->mtx);
 		if (all)
 			vmm_suspend(vm, VM_SUSPEND_HALT);
 	}
-
-	pthread_mutex_lock(&v->mtx);
-	atomic_store(&v->sleeping, true);
-	while (!hlt_should_wake(vm, v, intr_disabled)) {
-		struct timespec ts;
-
-		/* Bounded wait: a safety net, not a poll. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		v->stats[VMM_STAT_HLT_SLEEPS]++;
-		pthread_cond_timedwait(&v->cv, &v->mtx, &ts);
-	}
-	atomic_store(&v->sleeping, false);
-	pthread_mutex_unlock(&v->mtx);
-
+	vcpu_wait(vm, v, hlt_should_wake, intr_disabled);
 	if (intr_disabled) {
 		pthread_mutex_lock(&vm->mtx);
-		if (v->halted_noif) {
-			v->halted_noif = false;
-			vm->nhalted--;
-		}
+		v->halted_noif = false;
 		pthread_mutex_unlock(&vm->mtx);
 	}
+}
+
+/*
+ * Act on INIT and SIPI on the vCPU's own thread (the backend state is
+ * the thread's).  Returns true when the vCPU may run.
+ */
+static bool
+vcpu_run_state(struct vm *vm, struct vmm_vcpu *v)
+{
+	struct seg_desc cs;
+	bool init;
+	int sipi = -1, st;
+
+	pthread_mutex_lock(&v->mtx);
+	init = atomic_exchange(&v->init_pending, false);
+	if (atomic_load(&v->run_state) == VMM_VRS_INIT &&
+	    atomic_load(&v->sipi_pending)) {
+		sipi = v->sipi_vector;
+		atomic_store(&v->sipi_pending, false);
+		atomic_store(&v->run_state, VMM_VRS_RUN);
+	}
+	st = atomic_load(&v->run_state);
+	vcpu_update_dormant(v);
+	pthread_mutex_unlock(&v->mtx);
+
+	if (init || sipi >= 0) {
+		/* SDM Vol 3A 9.1.1: INIT state; userland's exit is void. */
+		vm->ops->vcpu_reset(v->bvcpu);
+		v->pending = false;
+		v->restart = false;
+	}
+	if (sipi >= 0) {
+		/* Real mode at vector << 12 (SDM Vol 3A 8.4.4.1, B.4). */
+		cs.base = (uint64_t)sipi << 12;
+		cs.limit = 0xffff;
+		cs.access = 0x9b;
+		(void)vm->ops->setdesc(v->bvcpu, VM_REG_GUEST_CS, &cs);
+		(void)vm->ops->setreg(v->bvcpu, VM_REG_GUEST_CS,
+		    (uint64_t)sipi << 8);
+		(void)vm->ops->setreg(v->bvcpu, VM_REG_GUEST_RIP, 0);
+	}
+	return (st == VMM_VRS_RUN);
 }
 
 /* Handle an exit in the engine; true when userland must see it. */
@@ -694,11 +1034,17 @@ vmm_run(struct vm *vm, int vcpuid, struct vm_exit *uvme)
 		if (how != VM_SUSPEND_NONE) {
 			engine_exit(vm, v, VM_EXITCODE_SUSPENDED);
 			v->exit.u.suspended.how = how;
+			atomic_store(&v->suspended, true);
 			break;
 		}
 		if (atomic_load(&v->debug)) {
 			engine_exit(vm, v, VM_EXITCODE_DEBUG);
 			break;
+		}
+		if (!vcpu_run_state(vm, v)) {
+			/* Wait for SIPI in the engine (illumos' VRS_INIT). */
+			vcpu_wait(vm, v, sipi_should_wake, false);
+			continue;
 		}
 		v->stats[VMM_STAT_RUNS]++;
 		error = vm->ops->run(v->bvcpu, &v->exit);
@@ -839,6 +1185,10 @@ vmm_get_intinfo(struct vm *vm, int vcpuid, uint64_t *i1, uint64_t *i2)
 	return (vm->ops->get_intinfo(v->bvcpu, i1, i2));
 }
 
+/*
+ * Through the local APIC, like an NMI IPI: the backend takes it from
+ * there before it runs or when it sleeps (vplatform_nmi_pending).
+ */
 int
 vmm_inject_nmi(struct vm *vm, int vcpuid)
 {
@@ -846,9 +1196,7 @@ vmm_inject_nmi(struct vm *vm, int vcpuid)
 
 	if (v == NULL)
 		return (-EINVAL);
-	vm->ops->inject_nmi(v->bvcpu);
-	vmm_vcpu_notify(vm, vcpuid);
-	return (0);
+	return (vplatform_inject_nmi(vm->plat, vcpuid));
 }
 
 static int
@@ -910,6 +1258,10 @@ vmm_set_x2apic_state(struct vm *vm, int vcpuid, enum x2apic_state s)
 		return (error);
 	if (s != X2APIC_DISABLED && s != X2APIC_ENABLED)
 		return (-EINVAL);
+	error = vplatform_set_x2apic_state(vm->plat, vcpuid,
+	    s == X2APIC_ENABLED);
+	if (error != 0)
+		return (error);
 	v->x2apic = s;
 	vm->ops->set_x2apic(v->bvcpu, s == X2APIC_ENABLED);
 	return (0);
@@ -941,64 +1293,146 @@ vmm_stat_desc(int index)
 	return (stat_desc[index]);
 }
 
-/* ---- Interrupt entry points (in-engine controllers: a later issue) ---- */
+/* ---- Interrupt entry points: the platform (vmm/io/vplatform.h) ---- */
 
+/* enum vmm_irq_op (assert, deassert, pulse) is not vdev_irq_op's order. */
 static int
-irq_check(int atpic_irq, int ioapic_irq)
+irq_op(enum vmm_irq_op op, enum vdev_irq_op *dop)
 {
-	if (atpic_irq < -1 || atpic_irq > 15)
+	switch (op) {
+	case VMM_IRQ_ASSERT:
+		*dop = VDEV_IRQ_ASSERT;
+		return (0);
+	case VMM_IRQ_DEASSERT:
+		*dop = VDEV_IRQ_DEASSERT;
+		return (0);
+	case VMM_IRQ_PULSE:
+		*dop = VDEV_IRQ_PULSE;
+		return (0);
+	default:
 		return (-EINVAL);
-	if (ioapic_irq < -1 || ioapic_irq > 31)
-		return (-EINVAL);
-	return (0);
+	}
 }
 
 int
 vmm_isa_irq(struct vm *vm, int atpic_irq, int ioapic_irq, enum vmm_irq_op op)
 {
-	(void)vm;
-	(void)op;
-	return (irq_check(atpic_irq, ioapic_irq));
+	enum vdev_irq_op dop;
+	int error;
+
+	if ((error = irq_op(op, &dop)) != 0)
+		return (error);
+	return (vplatform_isa_irq(vm->plat, atpic_irq, ioapic_irq, dop));
 }
 
 int
 vmm_ioapic_irq(struct vm *vm, int irq, enum vmm_irq_op op)
 {
-	(void)vm;
-	(void)op;
-	return (irq_check(-1, irq));
+	enum vdev_irq_op dop;
+	int error;
+
+	if ((error = irq_op(op, &dop)) != 0)
+		return (error);
+	if (irq < 0 || irq >= vplatform_ioapic_pincount(vm->plat))
+		return (-EINVAL);
+	return (vplatform_ioapic_irq(vm->plat, irq, dop));
 }
 
 int
 vmm_ioapic_pincount(struct vm *vm)
 {
-	(void)vm;
-	return (32);	/* the vIOAPIC's redirection entries */
+	return (vplatform_ioapic_pincount(vm->plat));
 }
 
 int
 vmm_isa_set_irq_trigger(struct vm *vm, int irq, enum vm_intr_trigger trigger)
 {
-	(void)vm;
 	if (trigger != EDGE_TRIGGER && trigger != LEVEL_TRIGGER)
 		return (-EINVAL);
-	return (irq_check(irq, -1));
+	if (irq < 0 || irq > 15)
+		return (-EINVAL);
+	return (vplatform_isa_set_irq_trigger(vm->plat, irq,
+	    trigger == LEVEL_TRIGGER));
 }
 
+/*
+ * vm_lapic_irq: a fixed, edge-triggered vector into one local APIC;
+ * vm_lapic_local_irq (local): fire LVT pin `vector` of one APIC or, with
+ * vcpuid -1, of all of them, as FreeBSD's lapic_set_local_intr.
+ */
 int
 vmm_lapic_irq(struct vm *vm, int vcpuid, int vector, bool local)
 {
-	(void)local;
+	if (local) {
+		if (vcpuid != -1 && vcpu_get(vm, vcpuid) == NULL)
+			return (-EINVAL);
+		return (vplatform_lapic_local_irq(vm->plat, vcpuid, vector));
+	}
 	if (vcpu_get(vm, vcpuid) == NULL || vector < 0 || vector > 255)
 		return (-EINVAL);
-	return (-ENODEV);
+	return (vplatform_lapic_irq(vm->plat, vcpuid, vector));
 }
 
 int
 vmm_lapic_msi(struct vm *vm, uint64_t addr, uint64_t msg)
 {
+	return (vplatform_msi(vm->plat, addr, msg));
+}
+
+int
+vmm_apicid2vcpu(struct vm *vm, uint32_t apicid)
+{
+	return (vplatform_apicid2vcpu(vm->plat, apicid));
+}
+
+/* ---- RTC and HPET ---- */
+
+/* As FreeBSD's vrtc_nvram_*: the time registers are not NVRAM. */
+int
+vmm_rtc_read(struct vm *vm, int offset, uint8_t *val)
+{
+	struct vrtc *rtc = vplatform_vrtc(vm->plat);
+
+	if (rtc == NULL)
+		return (-ENODEV);
+	return (vrtc_nvram_read(rtc, offset, val));
+}
+
+int
+vmm_rtc_write(struct vm *vm, int offset, uint8_t val)
+{
+	struct vrtc *rtc = vplatform_vrtc(vm->plat);
+
+	if (rtc == NULL)
+		return (-ENODEV);
+	return (vrtc_nvram_write(rtc, offset, val));
+}
+
+int
+vmm_rtc_settime(struct vm *vm, int64_t secs)
+{
+	struct vrtc *rtc = vplatform_vrtc(vm->plat);
+
+	if (rtc == NULL)
+		return (-ENODEV);
+	return (vrtc_set_time(rtc, secs));
+}
+
+int
+vmm_rtc_gettime(struct vm *vm, int64_t *secs)
+{
+	struct vrtc *rtc = vplatform_vrtc(vm->plat);
+
+	if (rtc == NULL)
+		return (-ENODEV);
+	*secs = vrtc_get_time(rtc);
+	return (0);
+}
+
+int
+vmm_get_hpet_capabilities(struct vm *vm, uint32_t *caps)
+{
 	(void)vm;
-	(void)addr;
-	(void)msg;
-	return (-ENODEV);
+	*caps = (uint32_t)vhpet_capabilities();
+	return (0);
 }

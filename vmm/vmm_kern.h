@@ -25,6 +25,7 @@ struct vm;
 struct vmm_mem;
 struct vmm_iotab;
 struct vmm_mmiotab;
+struct vplatform;
 
 /* ---- CPU backend ---- */
 
@@ -76,6 +77,12 @@ struct vmm_ops {
 	void	(*set_topology)(void *backend, uint16_t sockets,
 		    uint16_t cores, uint16_t threads, uint16_t maxcpus);
 	void	(*set_x2apic)(void *bvcpu, bool enabled);
+	/*
+	 * Guest TSC of a vCPU (any thread) and its rate in Hz, for the
+	 * local APIC's TSC-deadline mode; NULL/0 when the backend has none.
+	 */
+	uint64_t (*tsc)(void *backend, int vcpuid);
+	uint64_t tsc_hz;
 };
 
 extern const struct vmm_ops vmm_ops_x86;	/* vmm/x86/x86_vmm.c */
@@ -101,6 +108,13 @@ struct vmm_iotab *vmm_vm_iotab(struct vm *vm);
 struct vmm_mmiotab *vmm_vm_mmiotab(struct vm *vm);
 /* Backend-private per-VM state (for backends' helpers). */
 void	*vmm_vm_backend(struct vm *vm);
+/*
+ * The in-engine PC platform (vmm/io/vplatform.h: LAPICs, IOAPIC, 8259,
+ * 8254, RTC, HPET, PM timer), created with the VM, one LAPIC per
+ * possible vCPU.  Backends use it for the CPU's interrupt acknowledge,
+ * APIC MSRs and CR8.
+ */
+struct vplatform *vmm_vm_platform(struct vm *vm);
 
 int	vmm_set_topology(struct vm *vm, uint16_t sockets, uint16_t cores,
 	    uint16_t threads, uint16_t maxcpus);
@@ -143,6 +157,33 @@ int	vmm_set_x2apic_state(struct vm *vm, int vcpuid, enum x2apic_state s);
 int	vmm_activate_cpu(struct vm *vm, int vcpuid);
 int	vmm_suspend_cpu(struct vm *vm, int vcpuid);	/* -1: all */
 int	vmm_resume_cpu(struct vm *vm, int vcpuid);	/* -1: all */
+/*
+ * The sets as bitmaps of vCPU ids: bit i of word i / 64.  `which`:
+ * active (vm_activate_cpu), suspended (left vmm_run() because the VM is
+ * suspended) or debug (vm_suspend_cpu).  nwords may be short.
+ */
+enum vmm_cpuset { VMM_CPUS_ACTIVE, VMM_CPUS_SUSPENDED, VMM_CPUS_DEBUG };
+int	vmm_get_cpus(struct vm *vm, enum vmm_cpuset which, uint64_t *bits,
+	    int nwords);
+
+/*
+ * vCPU run state, as illumos' VRS_*: a vCPU is either running or waiting
+ * for a STARTUP IPI (SDM Vol 3A 8.4: an AP after power-on or INIT).
+ * vCPU 0 (the BSP) starts in VMM_VRS_RUN, every other vCPU in
+ * VMM_VRS_INIT: its vmm_run() sleeps in the engine until a SIPI arrives
+ * from the guest's local APIC (bhyve's VM_EXITCODE_SPINUP_AP done in the
+ * engine, as illumos does), then starts in real mode at vector << 12.
+ * INIT (IPI or vmm_set_run_state) resets the vCPU to its INIT state
+ * (SDM Vol 3A 9.1.1) and, but for the BSP which restarts at the reset
+ * vector, makes it wait for SIPI again.  set_run_state with
+ * VMM_VRS_RUN and a SIPI vector >= 0 starts it at that vector; with
+ * vector -1 it just marks it running with its registers as they are.
+ */
+enum vmm_run_state { VMM_VRS_INIT, VMM_VRS_RUN };
+int	vmm_get_run_state(struct vm *vm, int vcpuid, enum vmm_run_state *st,
+	    int *sipi_vector);
+int	vmm_set_run_state(struct vm *vm, int vcpuid, enum vmm_run_state st,
+	    int sipi_vector);
 
 /*
  * Suspend the whole VM: every vCPU leaves vmm_run() with
@@ -171,8 +212,8 @@ int	vmm_get_stats(struct vm *vm, int vcpuid, uint64_t *buf, int nbuf);
 const char *vmm_stat_desc(int index);
 
 /* ---- Interrupt entry points for userland devices (vmm.c) ----
- * The in-engine PIC/IOAPIC/LAPIC arrive in a later issue; until then the
- * ISA/IOAPIC lines are accepted and dropped, LAPIC/MSI report -ENODEV.
+ * They go to the in-engine platform (vmm/io/vplatform.h).  vmm_lapic_irq
+ * with local: vector is the LVT pin (vm_lapic_local_irq), vcpuid -1 all.
  */
 enum vmm_irq_op { VMM_IRQ_ASSERT, VMM_IRQ_DEASSERT, VMM_IRQ_PULSE };
 int	vmm_isa_irq(struct vm *vm, int atpic_irq, int ioapic_irq,
@@ -183,6 +224,14 @@ int	vmm_isa_set_irq_trigger(struct vm *vm, int irq,
 	    enum vm_intr_trigger trigger);
 int	vmm_lapic_irq(struct vm *vm, int vcpuid, int vector, bool local);
 int	vmm_lapic_msi(struct vm *vm, uint64_t addr, uint64_t msg);
+int	vmm_apicid2vcpu(struct vm *vm, uint32_t apicid);
+
+/* ---- RTC and HPET (vm_rtc_*, vm_get_hpet_capabilities) ---- */
+int	vmm_rtc_read(struct vm *vm, int offset, uint8_t *val);
+int	vmm_rtc_write(struct vm *vm, int offset, uint8_t val);
+int	vmm_rtc_settime(struct vm *vm, int64_t secs);
+int	vmm_rtc_gettime(struct vm *vm, int64_t *secs);
+int	vmm_get_hpet_capabilities(struct vm *vm, uint32_t *caps);
 
 /* ---- In-engine port devices (vmm_ioport.c) ----
  * The engine completes accesses to claimed ports itself; unclaimed ones

@@ -4,16 +4,18 @@
  *
  * Every option only writes config keys (bhyve_config(5)); validation of
  * values that -o or -k can also set happens after parsing, in main().
- * Exit statuses are bhyve's: 0 for -h and "help" listings, 1 for usage
- * errors, EX_USAGE (64) where bhyve uses errx(EX_USAGE) (-c unknown key,
- * -p, -o syntax, -f, -l unknown device, -n), 4 for everything else.
+ * Exit statuses: 0 for -h and "help" listings, 1 for usage errors (unknown
+ * option, missing argument, operands), 4 for every other configuration
+ * error.  Only an invalid memory size exits EX_USAGE (64) as bhyve's does
+ * (main() checks it); bhyve also uses EX_USAGE for -c/-p/-o/-f/-l/-n
+ * syntax, but our contract (issue 3) is one status, 4, for bad
+ * configuration, so scripts need test only one value.
  */
 #include <err.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 #include "bhyve/bhyve_options.h"
@@ -112,7 +114,7 @@ opt_config(const char *arg)
 	if (parse_config_option(arg) == 0)
 		return;
 	/* The message is printed; bad syntax is a usage error. */
-	exit(errno == EINVAL ? EX_USAGE : BHYVE_EXIT_ERROR);
+	exit(BHYVE_EXIT_ERROR);
 }
 
 static void
@@ -126,7 +128,7 @@ opt_lpc(const char *arg)
 	}
 	error = lpc_device_parse(arg);
 	if (error == -ENOENT)
-		errx(EX_USAGE, "invalid lpc device configuration '%s'", arg);
+		errx(BHYVE_EXIT_ERROR, "invalid lpc device configuration '%s'", arg);
 	if (error != 0)
 		exit(BHYVE_EXIT_ERROR);
 }
@@ -146,9 +148,9 @@ static void
 opt_numa(const char *arg)
 {
 	if (bhyve_numa_parse(arg) != 0)
-		errx(EX_USAGE, "invalid NUMA configuration '%s'", arg);
+		errx(BHYVE_EXIT_ERROR, "invalid NUMA configuration '%s'", arg);
 	if (!get_config_bool("acpi_tables"))
-		errx(EX_USAGE, "NUMA emulation requires ACPI");
+		errx(BHYVE_EXIT_ERROR, "NUMA emulation requires ACPI");
 }
 
 /* Options that take an argument; 0 if `c' is not one of them. */
@@ -158,11 +160,11 @@ optparse_arg(int c, const char *arg)
 	switch (c) {
 	case 'c':
 		if (bhyve_topology_parse(arg) != 0)
-			errx(EX_USAGE, "invalid cpu topology '%s'", arg);
+			errx(BHYVE_EXIT_ERROR, "invalid cpu topology '%s'", arg);
 		break;
 	case 'f':
 		if (bhyve_fwcfg_parse(arg) != 0)
-			errx(EX_USAGE, "invalid fwcfg item '%s'", arg);
+			errx(BHYVE_EXIT_ERROR, "invalid fwcfg item '%s'", arg);
 		break;
 	case 'G':
 		if (bhyve_parse_gdb_options(arg) != 0)
@@ -189,7 +191,7 @@ optparse_arg(int c, const char *arg)
 		break;
 	case 'p':
 		if (bhyve_pincpu_parse(arg) != 0)
-			errx(EX_USAGE, "invalid vcpu pinning configuration "
+			errx(BHYVE_EXIT_ERROR, "invalid vcpu pinning configuration "
 			    "'%s'", arg);
 		break;
 	case 'r':

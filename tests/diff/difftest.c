@@ -1,36 +1,60 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * difftest: differential tests of our x86-64 CPU (vmm/x86) against the
- * host CPU.
+ * host CPU (issue 4, "Tests").
  *
- * Each instruction family (gen_alu.c, gen_misc.c) generates random cases:
- * a short code sequence, all 16 GPRs and the arithmetic flags and DF,
- * biased to edge values, plus scratch memory contents.  A batch of cases
- * runs natively in a forked child (native.c) and then, case by case, in
- * our CPU in 64-bit mode (emu.c).  Compared: all GPRs, RFLAGS (minus the
- * flags the SDM leaves undefined for the instruction: each family's
- * table says which), the scratch data and stack pages, and the outcome:
- * "ran to the end" or "exception vector N at RIP r".
+ * Each instruction family generates random cases: a short code sequence,
+ * all 16 GPRs, the arithmetic flags and DF, biased to edge values, and
+ * the contents of the scratch pages.  A batch of cases runs natively in a
+ * forked child (native.c) and then, case by case, in our CPU in 64-bit
+ * mode (emu.c).  Compared: all GPRs, RFLAGS (minus the flags the SDM
+ * leaves undefined for the instruction: each generator file has the
+ * table), the scratch data and stack pages, and the outcome: "ran to the
+ * end" or "exception N at RIP r" (with error code, and CR2 for #PF).
+ *
+ *   difftest.h   shared layout (same virtual addresses on both sides)
+ *   enc.c        random values, operand picking, the x86 encoder
+ *   gen_alu.c    ALU, INC/DEC/NEG/NOT, MUL/IMUL/DIV/IDIV, #DE, shifts,
+ *                rotates, SHLD/SHRD
+ *   gen_misc.c   BT*, BSF/BSR/LZCNT/TZCNT/POPCNT, BSWAP, CMOVcc, SETcc,
+ *                Jcc/LOOP/JrCXZ/JMP, MOV/MOVZX/MOVSX/MOVSXD, LEA, XCHG,
+ *                XADD, CMPXCHG/8B/16B, CBW..CQO
+ *   gen_mem.c    string instructions, stack operations, LAHF/SAHF,
+ *                CLC..STD, exceptions (#UD #BP #GP #SS)
+ *   gen_seq.c    flag-passing sequences, loops, NOPs, XLAT,
+ *                self-modifying code
+ *   gen_fault.c  page faults (operands, stack, REP strings, instruction
+ *                fetch), segment overrides, extra prefixes
  *
  * Usage:
  *   difftest [--seed N] [--count N] [--family NAME[,NAME...]]
  *            [--case I] [--verbose] [--max-fail N] [--list]
  *            [--pf-err-mask M]
  *
- *   --count N   cases per family (default 10000; make check uses the
- *               default).  For a long soak: difftest --count 1000000,
- *               or loop over seeds: for s in $(seq 100); do
- *               difftest --seed $s --count 100000; done
+ *   --count N   cases per family (default 10000, what make check runs:
+ *               the whole suite takes about 10 s of CPU).  More cases:
+ *               difftest --count 1000000, or other seeds:
+ *               for s in $(seq 100); do difftest --seed $s; done
+ *               tests/diff/run.sh passes $DIFFTEST_ARGS on, e.g.
+ *               DIFFTEST_ARGS="--count 100000" bash tests/diff/run.sh
  *   --seed N    base seed (default 1); case I of family F is the same
  *               for a given seed whatever --count is.
- *   --pf-err-mask M  #PF error code bits compared (default 3: P, W)
  *   --case I    run only case I (what the failure reports print as the
  *               reproduction command); with --verbose shows the case
- *               even when it passes.
+ *               and both outcomes even when it passes.
+ *   --max-fail N  failures printed in detail per family (default 3)
+ *   --pf-err-mask M  #PF error code bits compared (default 3: P, W)
  *
  * Prints one "PASS: name" or "FAIL: name" line per family (plus details
  * of the first failures), "SKIP: name (why)" when the host CPU lacks the
  * instructions.  Exit status 1 if any family failed.
+ *
+ * Adding a family: a generator (struct dt_gen *) that calls the helpers
+ * of enc.c, and a line in its file's table.  Rules the harness relies on:
+ * never let RSP point outside the stack page unless the family tests
+ * that; touch memory only in the data and stack pages (or the hole after
+ * them, for faults); no privileged instructions (the native side runs at
+ * CPL 3, ours at CPL 0).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +148,9 @@ print_case(const struct dt_case *c)
 	for (i = 0; i < c->len; i++)
 		printf(" %02x", c->code[i]);
 	printf("   (%s)\n", c->desc);
+	if (c->code_at != 0)
+		printf("    code at %#llx\n",
+		    (unsigned long long)(DT_CODE_VA + c->code_at));
 	flags_str(fl, sizeof(fl), c->in.rflags);
 	printf("    in:  rflags %#06llx [%s]  compared flags %#06x regs %#06x\n",
 	    (unsigned long long)c->in.rflags, fl, c->flag_mask, c->reg_mask);
@@ -393,5 +420,7 @@ main(int argc, char **argv)
 				all_ok = false;
 		}
 	}
+	emu_fini();
+	free(ours);
 	return (all_ok ? 0 : 1);
 }

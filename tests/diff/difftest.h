@@ -70,6 +70,7 @@ struct dt_case {
 	uint8_t		memkind;	/* 0 random bytes, 1 mostly 0x5a */
 	uint8_t		npoke;
 	uint8_t		len;
+	uint16_t	code_at;	/* offset of the code in its page */
 	uint8_t		code[DT_CODE_MAX];
 	struct dt_state	in;
 	uint32_t	flag_mask;	/* RFLAGS bits compared */
@@ -197,5 +198,6 @@ int	native_alloc(int n, struct dt_case **cases, struct dt_result **res);
 int	native_run(struct dt_case *cases, struct dt_result *res, int n);
 int	emu_init(void);
 void	emu_run(const struct dt_case *c, struct dt_result *res);
+void	emu_fini(void);
 
 #endif /* _TESTS_DIFF_DIFFTEST_H_ */

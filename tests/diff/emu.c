@@ -226,6 +226,15 @@ emu_init(void)
 	return (0);
 }
 
+void
+emu_fini(void)
+{
+	x86_cpu_fini(&cpu);
+	x86_machine_fini(&mach);
+	free(ram);
+	ram = NULL;
+}
+
 static void
 set_seg(int s, uint16_t sel, uint32_t access)
 {
@@ -262,7 +271,7 @@ setup(const struct dt_case *c)
 	cpu.seg[X86_TR].limit = 0x67;
 	x86_update_mode(&cpu);
 	memcpy(cpu.gpr, c->in.gpr, sizeof(cpu.gpr));
-	cpu.rip = DT_CODE_VA;
+	cpu.rip = DT_CODE_VA + c->code_at;
 	/* IF set as in a Linux process, so PUSHF pushes the same image. */
 	x86_set_flags(&cpu, c->in.rflags | X86_IF | X86_RF1);
 	cpu.exc.valid = 0;
@@ -277,14 +286,15 @@ void
 emu_run(const struct dt_case *c, struct dt_result *res)
 {
 	uint8_t *code = ram + DT_CODE_VA;
-	uint64_t end = DT_CODE_VA + c->len, rsp, frame;
+	uint64_t end = DT_CODE_VA + c->code_at + c->len, rsp, frame;
 	int i, rc, vec;
 
 	memset(res, 0, offsetof(struct dt_result, data));
 	res->vector = -1;
-	memset(code, 0xcc, 4096);
-	memcpy(code, c->code, c->len);
-	code[c->len] = 0xf4;			/* hlt */
+	/* past the page (not present) as well: never fetched */
+	memset(code, 0xcc, 4096 + DT_CODE_MAX + 1);
+	memcpy(code + c->code_at, c->code, c->len);
+	code[c->code_at + c->len] = 0xf4;	/* hlt */
 	if (mach.code_gen != NULL && (DT_CODE_VA >> 12) < mach.npages)
 		atomic_fetch_add(&mach.code_gen[DT_CODE_VA >> 12], 1);
 	dt_fill_memory(c, ram + DT_DATA_VA, ram + DT_STACK_VA);

@@ -178,7 +178,7 @@ describe(struct dt_gen *g, const char *fmt, ...)
 uint64_t
 code_here(const struct dt_gen *g)
 {
-	return (DT_CODE_VA + g->c->len);
+	return (DT_CODE_VA + g->c->code_at + g->c->len);
 }
 
 /* Real register number behind a register encoding. */

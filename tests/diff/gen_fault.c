@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Families: page faults in the middle of things.  Both sides leave the
+ * Families built on the single-instruction ones: page faults in the
+ * middle of things, segment overrides, extra prefixes.
+ *
+ * Page faults.  Both sides leave the
  * page after the data pages (and all of [DT_HOLE_LO, DT_HOLE_HI) outside
  * the test pages) unmapped, so these cases raise #PF: compared are the
  * vector, the RIP, CR2, the P and W bits of the error code, and the
@@ -14,7 +17,17 @@
  *                     off either end of the stack page, PUSH/POP with a
  *                     memory operand in the hole
  *   pagefault_string  REP string instructions running off the data pages
+ *   segment_override  ES CS SS DS (ignored) and GS (adds its base)
+ *   fetch_fault       a random instruction at the end of the code page:
+ *                     straddling into the unmapped page after it (#PF on
+ *                     the fetch, nothing executed), ending right at the
+ *                     page end (#PF fetching the next one, with the state
+ *                     after it), or ending just before
+ *   prefixes          one to four prefix bytes put in front of a random
+ *                     instruction (see gen_prefixes), up to the 15-byte
+ *                     limit and past it (#GP)
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "tests/diff/difftest.h"
@@ -280,10 +293,87 @@ gen_pagefault_string(struct dt_gen *g)
 	    str_name[kind], "?bw?d???q"[size], df);
 }
 
+/*
+ * Prefixes that keep the instruction's length and the flag rules its
+ * generator assumed: segment overrides, 67 (addresses stay below 4 GiB,
+ * so truncating them changes nothing), F0, F2/F3 (mostly ignored, else
+ * turning BSF/BSR into TZCNT/LZCNT, compared on fewer flags), a repeat of
+ * a 66 already there, and a REX only in front of a REX already there
+ * (then it is ignored: only a REX right before the opcode counts).
+ */
+static void
+gen_prefixes(struct dt_gen *g)
+{
+	static const uint8_t pfx[] = {
+		0x26, 0x2e, 0x36, 0x3e, 0x65, 0x67, 0x67, 0xf0, 0xf2, 0xf3,
+	};
+	struct dt_case *c = g->c;
+	const struct dt_family *f = random_mem_family(g);
+	int k = 1 + (int)rng_below(&g->r, 4), i, p;
+	bool has66 = false, hasrex = false;
+	uint8_t ins[4];
+	char d[DT_DESC + 24];
+
+	f->gen(g);
+	for (p = 0; p < c->len; p++) {
+		uint8_t b = c->code[p];
+
+		if (b == 0x66)
+			has66 = true;
+		else if (b >= 0x40 && b <= 0x4f)
+			hasrex = true;
+		else if (b != 0x26 && b != 0x2e && b != 0x36 && b != 0x3e &&
+		    b != 0x64 && b != 0x65 && b != 0x67 && b != 0xf0 &&
+		    b != 0xf2 && b != 0xf3)
+			break;
+	}
+	for (i = 0; i < k; i++) {
+		ins[i] = pfx[rng_below(&g->r, sizeof(pfx))];
+		/* 67 would shorten a moffs (A0-A3) to 4 bytes */
+		if (ins[i] == 0x67 && p < c->len && c->code[p] >= 0xa0 &&
+		    c->code[p] <= 0xa3)
+			ins[i] = 0x3e;
+		if (has66 && rng_below(&g->r, 4) == 0)
+			ins[i] = 0x66;
+		if (hasrex && rng_below(&g->r, 4) == 0)
+			ins[i] = (uint8_t)(0x40 + rng_below(&g->r, 16));
+	}
+	memmove(c->code + k, c->code, c->len);
+	memcpy(c->code, ins, (size_t)k);
+	c->len = (uint8_t)(c->len + k);
+	snprintf(d, sizeof(d), "+%d prefixes: %s", k, c->desc);
+	d[DT_DESC - 1] = '\0';
+	memcpy(c->desc, d, DT_DESC);
+}
+
+static void
+gen_fetch_fault(struct dt_gen *g)
+{
+	struct dt_case *c = g->c;
+	const struct dt_family *f = random_mem_family(g);
+	unsigned len;
+
+	f->gen(g);
+	len = c->len;
+	switch (rng_below(&g->r, len > 1 ? 3 : 2)) {
+	case 0:		/* completes, then the next fetch faults */
+		c->code_at = (uint16_t)(4096 - len);
+		break;
+	case 1:		/* completes well inside the page */
+		c->code_at = (uint16_t)(4096 - len - 5 - rng_below(&g->r, 8));
+		break;
+	default:	/* straddles: 1 .. len-1 bytes in the page */
+		c->code_at = (uint16_t)(4096 - 1 - rng_below(&g->r, len - 1));
+		break;
+	}
+}
+
 const struct dt_family dt_fault_families[] = {
 	{ "pagefault", gen_pagefault, NULL },
 	{ "pagefault_stack", gen_pagefault_stack, NULL },
 	{ "pagefault_string", gen_pagefault_string, NULL },
 	{ "segment_override", gen_segment_override, NULL },
+	{ "prefixes", gen_prefixes, NULL },
+	{ "fetch_fault", gen_fetch_fault, NULL },
 	{ NULL, NULL, NULL },
 };

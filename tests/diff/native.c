@@ -32,6 +32,7 @@
 #define ST_IN		(DT_RUN_VA + 0x800)	/* struct dt_state */
 #define ST_OUT		(DT_RUN_VA + 0x900)
 #define ST_HOSTRSP	(DT_RUN_VA + 0xa00)
+#define ST_ENTRY	(DT_RUN_VA + 0xa08)	/* where the test code starts */
 
 static sigjmp_buf	fault_jmp;
 static struct dt_result	*cur_res;
@@ -61,7 +62,6 @@ build_runner(void)
 	};
 	uint8_t *p = (uint8_t *)DT_RUN_VA;
 	int n = 0, r;
-	int32_t rel;
 
 	memcpy(p, save, sizeof(save));
 	n += sizeof(save);
@@ -71,9 +71,10 @@ build_runner(void)
 	p[n++] = 0x9d;				/* popfq */
 	for (r = 0; r < 16; r++)
 		n += mov_abs(p + n, true, r, ST_IN + 8 * (uint64_t)r);
-	p[n++] = 0xe9;				/* jmp DT_CODE_VA */
-	rel = (int32_t)(DT_CODE_VA - (DT_RUN_VA + (uint64_t)n + 4));
-	memcpy(p + n, &rel, 4);
+	p[n++] = 0xff;				/* jmp [abs ST_ENTRY] */
+	p[n++] = 0x24;
+	p[n++] = 0x25;
+	memcpy(p + n, &(uint32_t){ (uint32_t)ST_ENTRY }, 4);
 
 	p = (uint8_t *)RUN_EPI;
 	n = 0;
@@ -139,6 +140,7 @@ child(struct dt_case *cases, struct dt_result *res, int cmd_fd, int done_fd)
 	struct dt_state *out = (struct dt_state *)ST_OUT;
 	uint8_t *code;
 	int i, n;
+	unsigned end;
 	int32_t rel;
 
 	map_fixed(DT_RUN_VA, 0x2000, PROT_READ | PROT_WRITE | PROT_EXEC);
@@ -162,11 +164,21 @@ child(struct dt_case *cases, struct dt_result *res, int cmd_fd, int done_fd)
 			struct dt_case *c = &cases[i];
 			struct dt_result *r = &res[i];
 
-			memset(code, 0xcc, DT_CODE_MAX + 16);
-			memcpy(code, c->code, c->len);
-			code[c->len] = 0xe9;
-			rel = (int32_t)(RUN_EPI - (DT_CODE_VA + c->len + 5));
-			memcpy(code + c->len + 1, &rel, 4);
+			/*
+			 * The code, then a JMP to the epilogue if it fits in
+			 * the page; what lies beyond the page is unmapped
+			 * (see gen_fetch_fault for what cases may do there).
+			 */
+			end = c->code_at + c->len;
+			memset(code, 0xcc, 4096);
+			memcpy(code + c->code_at, c->code, end <= 4096 ?
+			    c->len : 4096 - c->code_at);
+			if (end + 5 <= 4096) {
+				code[end] = 0xe9;
+				rel = (int32_t)(RUN_EPI - (DT_CODE_VA + end + 5));
+				memcpy(code + end + 1, &rel, 4);
+			}
+			*(uint64_t *)ST_ENTRY = DT_CODE_VA + c->code_at;
 			dt_fill_memory(c, (uint8_t *)DT_DATA_VA,
 			    (uint8_t *)DT_STACK_VA);
 			*in = c->in;

@@ -118,7 +118,7 @@ loader_case() {	# loader_case NAME FILE MESSAGE
 
 loader_tests() {
 	local good=$GDIR/pm32.elf
-	head -c 3000 /dev/urandom >"$TMP/garbage"
+	yes "not a kernel" | head -c 3000 >"$TMP/garbage"
 	loader_case loader-garbage "$TMP/garbage" "unknown kernel format"
 	loader_case loader-missing "$TMP/nonexistent" "No such file"
 	: >"$TMP/empty"

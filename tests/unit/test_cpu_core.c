@@ -695,6 +695,52 @@ test_diff_mem(void **state)
 
 /* ---- Directed tests ---- */
 
+/* An OUT that exits is completed by the replay log, not repeated. */
+static int replay_outs;
+
+static int
+replay_pio(void *ctx, int vcpu, uint16_t port, unsigned size, bool in,
+    uint32_t *val)
+{
+	if (port == 0x99)
+		return (X86_EXIT);
+	replay_outs++;
+	return (X86_EXIT);
+}
+
+static void
+test_replay(void **state)
+{
+	static struct x86_bus bus;
+	struct tmach *t = tm_new();
+	struct x86_cpu *cpu = &t->cpu;
+	static const uint8_t code[] = { 0xb0, 0x41, 0xe6, 0x80, 0xe6, 0x80,
+	    0xe4, 0x81, 0xe6, 0x99 };
+	int i;
+
+	bus = tm_bus;
+	bus.pio = replay_pio;
+	cpu->bus = &bus;
+	tm_long(t);
+	memcpy(t->ram + CODE, code, sizeof(code));
+	x86_invalidate_code(&t->m, CODE, sizeof(code));
+	cpu->rip = CODE;
+	cpu->gpr[X86_RSP] = STACK;
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(x86_run(cpu, &t->exit), 0);
+		assert_int_equal(t->exit.exitcode, VM_EXITCODE_INOUT);
+		if (t->exit.u.inout.port == 0x99)
+			break;
+		if (t->exit.u.inout.in)
+			x86_complete_read(cpu, 0x5a);
+	}
+	/* two OUTs and one IN reached the bus once each */
+	assert_int_equal(replay_outs, 3);
+	assert_int_equal(cpu->gpr[X86_RAX] & 0xff, 0x5a);
+	assert_int_equal(cpu->rip, CODE + 8);
+	tm_free(t);
+}
+
 static void
 test_stack_call(void **state)
 {
@@ -999,6 +1045,7 @@ main(void)
 		cmocka_unit_test(test_diff_regs),
 		cmocka_unit_test(test_diff_mem),
 		cmocka_unit_test(test_stack_call),
+		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_loop_jcc),
 		cmocka_unit_test(test_memory_rip),
 		cmocka_unit_test(test_string),

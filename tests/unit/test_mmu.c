@@ -560,6 +560,36 @@ test_split_write_faults_cleanly(void **state)
 	assert_int_equal(old, 0x11223344);
 }
 
+static void
+test_rmw_write_intent(void **state)
+{
+	struct ctx *c = *state;
+	struct x86_cpu *cpu = c->cpu;
+	uint32_t v = 0;
+	void *hp;
+
+	map32(c->f, P | RW);		/* 0x400000 present, 0x401000 not */
+	w32(c->f, 0x2004, 0x9000 | P);	/* 0x401000 read-only */
+	cpu->cr0 |= X86_CR0_WP;
+	paging(cpu, 0x1000, 0, 0);
+	/* The read of a read-modify-write faults as a write: P | W. */
+	assert_int_equal(x86_lread(cpu, 0x401000, 4, &v, 0), X86_OK);
+	expect_pf(cpu, x86_vread_w(cpu, X86_DS, 0x401000, 4, &v), 0x401000,
+	    0x3);
+	/* A split in-place operand is probed on both pages for write. */
+	expect_pf(cpu, x86_vptr(cpu, X86_DS, 0x400ffe, 4,
+	    X86_ACC_R | X86_ACC_W, &hp), 0x401000, 0x3);
+	assert_null(hp);
+	w32(c->f, 0x2004, 0x9000 | P | RW);
+	x86_tlb_flush_page(cpu, 0x401000);
+	assert_int_equal(x86_vptr(cpu, X86_DS, 0x400ffe, 4,
+	    X86_ACC_R | X86_ACC_W, &hp), X86_OK);
+	assert_null(hp);
+	/* Read with write intent sets D. */
+	assert_int_equal(x86_vread_w(cpu, X86_DS, 0x401000, 4, &v), X86_OK);
+	assert_true(c->f->ram[0x2004] & D);
+}
+
 /* ---- MMIO, replay, code pages ---- */
 
 static void
@@ -777,6 +807,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_split_write_faults_cleanly,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rmw_write_intent, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_replay, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_code_page_generation,

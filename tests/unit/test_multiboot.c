@@ -4,6 +4,7 @@
  * for guest RAM: good ELF32/ELF64/a.out-kludge kernels, the info block and
  * CPU state they produce, and malformed kernels that must fail cleanly.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -525,6 +526,85 @@ test_bad_kernels(void **state)
 	}
 }
 
+static void
+test_limits_and_placement(void **state)
+{
+	uint8_t img[ELF_LEN];
+	static const uint8_t d1[] = "one", d2[] = "two";
+	struct boot_file mods[2] = { { "m1", d1, sizeof(d1) },
+	    { "m2", d2, sizeof(d2) } };
+	struct boot_cpu cpu;
+	struct mb_result res;
+	char err[BOOT_ERRLEN], *longline;
+	uint32_t info, m;
+
+	/* Video mode request (flag 2) is accepted; no video info given. */
+	make_elf32(img);
+	mbhdr(img, SEG_OFF, MB_HF_VIDEO | MB_HF_MEMINFO);
+	assert_int_equal(load(img, ELF_LEN, NULL, NULL, 0, &cpu, &res, err),
+	    0);
+	assert_int_equal(get32(res.info_addr) & 0x1800, 0);
+
+	/* Two modules: both page-aligned, disjoint, in order. */
+	make_elf32(img);
+	assert_int_equal(load(img, ELF_LEN, NULL, mods, 2, &cpu, &res, err),
+	    0);
+	info = res.info_addr;
+	assert_int_equal(get32(info + 20), 2);
+	m = get32(info + 24);
+	assert_true(get32(m + 16) >= get32(m + 4));
+	assert_int_equal(get32(m + 16) % 4096, 0);
+	assert_string_equal((char *)ram.buf + get32(m + 16 + 8), "m2");
+	assert_memory_equal(ram.buf + get32(m + 16), d2, sizeof(d2));
+
+	/* A kernel covering all of low memory pushes the info above it. */
+	make_elf32(img);
+	put32(img + 60, 0);
+	put32(img + 64, 0);
+	put32(img + 24, 0x10);
+	put32(img + 72, 0xA0000);
+	assert_int_equal(load(img, ELF_LEN, NULL, NULL, 0, &cpu, &res, err),
+	    0);
+	assert_true(res.info_addr >= 0x100000);
+
+	/* Zero-size PT_LOAD entries are ignored; too many segments fail. */
+	make_elf32(img);
+	put16(img + 44, 2);
+	put32(img + 84, 1);		/* second PT_LOAD, memsz 0 */
+	assert_int_equal(load(img, ELF_LEN, NULL, NULL, 0, &cpu, &res, err),
+	    0);
+	{
+		uint8_t big[0x1000];
+		int i;
+
+		memset(big, 0, sizeof(big));
+		make_elf32(big);
+		put16(big + 44, MB_MAX_SEGS + 1);
+		put32(big + 28, 0x400);
+		for (i = 0; i <= MB_MAX_SEGS; i++) {
+			uint8_t *ph = big + 0x400 + i * 32;
+
+			put32(ph, 1);
+			put32(ph + 4, SEG_OFF);
+			put32(ph + 8, KBASE + i * 0x1000);
+			put32(ph + 12, KBASE + i * 0x1000);
+			put32(ph + 16, 0x10);
+			put32(ph + 20, 0x10);
+		}
+		expect_bad(big, sizeof(big), "loadable segments");
+	}
+
+	/* Command line too long. */
+	longline = malloc(MB_MAX_CMDLINE + 1);
+	assert_non_null(longline);
+	memset(longline, 'a', MB_MAX_CMDLINE);
+	longline[MB_MAX_CMDLINE] = '\0';
+	make_elf32(img);
+	assert_int_equal(load(img, ELF_LEN, longline, NULL, 0, &cpu, &res,
+	    err), -E2BIG);
+	free(longline);
+}
+
 /* Random corruption of a good image: never crash (run under ASan). */
 static void
 test_mutations(void **state)
@@ -561,6 +641,7 @@ main(void)
 		cmocka_unit_test(test_elf64_entry_translation),
 		cmocka_unit_test(test_aout_kludge),
 		cmocka_unit_test(test_bad_kernels),
+		cmocka_unit_test(test_limits_and_placement),
 		cmocka_unit_test(test_mutations),
 	};
 

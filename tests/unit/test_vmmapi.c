@@ -433,8 +433,8 @@ run_once(void *arg)
 
 /*
  * An NMI wakes a vCPU halted with IF = 0 (SDM Vol 3 6.7): the handler
- * (IVT vector 2) writes port 0x80.  A second active vCPU keeps the VM
- * from counting as "all halted".
+ * (IVT vector 2) writes port 0x80.  A second active, running vCPU keeps
+ * the VM from counting as "all halted".
  */
 static void
 test_guest_nmi_wakes_hlt(void **state)
@@ -459,6 +459,8 @@ test_guest_nmi_wakes_hlt(void **state)
 	ap = vm_vcpu_open(e->ctx, 1);
 	assert_non_null(ap);
 	assert_int_equal(vm_activate_cpu(ap), 0);
+	/* An AP waiting for SIPI would not: mark it running. */
+	assert_int_equal(vm_set_run_state(ap, VRS_RUN, 0), 0);
 	assert_int_equal(pthread_create(&t, NULL, run_once, &r), 0);
 	usleep(50000);
 	assert_int_equal(vm_inject_nmi(e->vcpu), 0);

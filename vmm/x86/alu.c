@@ -513,6 +513,15 @@ static X86_OP(dec_r_##SZ) \
 }
 MISC_SZ(2) MISC_SZ(4) MISC_SZ(8)
 
+#define TEST_SZ(SZ) \
+static X86_OP(test_ri_##SZ) \
+{ \
+	test_flags(cpu, SZ, cpu->gpr[in->rm] & in->imm); \
+	return (X86_OK); \
+}
+TEST_SZ(2) TEST_SZ(4) TEST_SZ(8)
+
+static const x86_handler_t test_ri[3] = { test_ri_2, test_ri_4, test_ri_8 };
 static const x86_handler_t cmp_EGm[3] = { cmp_EGm_2, cmp_EGm_4, cmp_EGm_8 };
 static const x86_handler_t cmp_EIm[3] = { cmp_EIm_2, cmp_EIm_4, cmp_EIm_8 };
 static const x86_handler_t test_rr[3] = { test_rr_2, test_rr_4, test_rr_8 };
@@ -544,6 +553,8 @@ x86_alu_fast(const struct x86_insn *in)
 	}
 	if (in->fn == x86_op_test_EG && reg)
 		return (test_rr[si]);
+	if (in->fn == x86_op_test_EI && reg)
+		return (test_ri[si]);
 	if (in->fn == x86_op_inc_E && reg)
 		return (inc_r[si]);
 	if (in->fn == x86_op_dec_E && reg)

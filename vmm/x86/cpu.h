@@ -168,6 +168,12 @@ struct x86_bus {
 	void	(*intr_accept)(void *ctx, int vcpu, int vector);
 	/* Guest TSC (invariant, from the host monotonic clock). */
 	uint64_t (*tsc)(void *ctx, int vcpu);
+	/*
+	 * CR8 is the local APIC's TPR[7:4] (SDM Vol 3A 10.8.6.1): MOV to/
+	 * from CR8 go here when set (NULL: cpu->cr8 holds it).
+	 */
+	uint64_t (*get_cr8)(void *ctx, int vcpu);
+	void	(*set_cr8)(void *ctx, int vcpu, uint64_t cr8);
 };
 
 /*
@@ -184,6 +190,8 @@ struct x86_machine {
 	/* CPUID topology and features (cpuid.c) */
 	uint16_t		sockets, cores, threads, maxcpus;
 	bool			x2apic;
+	bool			apic;		/* a local APIC: CPUID.1:EDX[9] */
+	bool			tsc_deadline;	/* CPUID.1:ECX[24] */
 	uint32_t		tsc_khz;	/* bus->tsc rate; 0: CPUID
 						   0x15/0x16 not offered */
 };

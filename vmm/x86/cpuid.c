@@ -187,6 +187,10 @@ x86_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf,
 			out[EDX] |= 1u << 28;		/* HTT */
 		if (cpu->mach != NULL && cpu->mach->x2apic)
 			out[ECX] |= 1u << 21;
+		if (cpu->mach != NULL && cpu->mach->apic)
+			out[EDX] |= 1u << 9;
+		if (cpu->mach != NULL && cpu->mach->tsc_deadline)
+			out[ECX] |= 1u << 24;
 		return;
 	case 0x4:
 		cpuid_cache(cpu, subleaf, out);

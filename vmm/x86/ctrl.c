@@ -36,6 +36,10 @@ jump_rel(struct x86_cpu *cpu, const struct x86_insn *in)
 	uint64_t t = cpu->rip + in->imm;
 	int rc;
 
+	if (X86_LIKELY(in->opsize == 8 && canonical(cpu, t))) {
+		cpu->rip = t;		/* 64-bit mode, the common case */
+		return (X86_OK);
+	}
 	rc = x86_near_target(cpu, in->opsize, &t);
 	if (rc != X86_OK)
 		return (rc);
@@ -229,10 +233,47 @@ static const x86_handler_t jcc_tab[16] = {
 	jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15,
 };
 
+/* 64-bit mode near CALL/RET (opsize 8 only happens there). */
+static X86_OP(call_J64)
+{
+	uint64_t t = cpu->rip + in->imm, sp = cpu->gpr[X86_RSP] - 8;
+	int rc;
+
+	if (!canonical(cpu, t))
+		return (x86_raise(cpu, IDT_GP, 0));
+	rc = wr_mem(cpu, X86_SS, sp, 8, cpu->rip);
+	if (rc != X86_OK)
+		return (rc);
+	cpu->gpr[X86_RSP] = sp;
+	cpu->rip = t;
+	return (X86_OK);
+}
+
+static X86_OP(ret64)
+{
+	uint64_t sp = cpu->gpr[X86_RSP], t;
+	int rc;
+
+	rc = rd_mem(cpu, X86_SS, sp, 8, &t);
+	if (rc != X86_OK)
+		return (rc);
+	if (!canonical(cpu, t))
+		return (x86_raise(cpu, IDT_GP, 0));
+	cpu->gpr[X86_RSP] = sp + 8 + (in->imm & 0xffff);
+	cpu->rip = t;
+	return (X86_OK);
+}
+
 x86_handler_t
 x86_ctrl_fast(const struct x86_insn *in)
 {
 	if (in->fn == x86_op_jcc)
 		return (jcc_tab[in->opcode & 15]);
+	if (in->opsize != 8)
+		return (NULL);
+	if (in->fn == x86_op_call_J)
+		return (call_J64);
+	if (in->fn == x86_op_ret)
+		return (ret64);
 	return (NULL);
 }

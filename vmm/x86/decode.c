@@ -15,6 +15,7 @@
  * x86_op_gp0 past 15 bytes), which raise when executed.
  */
 #include "vmm/x86/decode.h"
+#include "vmm/x86/fpu.h"
 #include "vmm/x86/ops.h"
 #include "vmm/x86/sysinsn.h"
 
@@ -242,7 +243,7 @@ static const struct x86_opinfo map0[256] = {
 	[0xd5] = { x86_op_aad, D_IB | D_INV64, NULL },
 	[0xd6] = { x86_op_salc, D_INV64, NULL },
 	[0xd7] = { x86_op_xlat, D_BYTE, NULL },
-	[0xd8 ... 0xdf] = { x86_op_x87, D_MODRM | D_END, NULL },
+	[0xd8 ... 0xdf] = { x86_op_x87, D_MODRM, NULL },
 	[0xe0 ... 0xe2] = { x86_op_loop, D_IBS | D_F64 | D_END | D_CHAIN, NULL },
 	[0xe3] = { x86_op_jcxz, D_IBS | D_F64 | D_END | D_CHAIN, NULL },
 	[0xe4] = { x86_op_in, D_BYTE | D_IB, NULL },
@@ -271,9 +272,24 @@ static const struct x86_opinfo map0[256] = {
 	[0xff] = GRP(grp5, 0),
 };
 
-/* Two-byte opcode map 0F xx (Table A-3); SSE/x87 entries: issue 6. */
+/* MMX/SSE entries: sse.c decides from map, opcode and prefixes. */
+#define SSE	{ x86_op_sse, D_MODRM, NULL }
+#define SSEI	{ x86_op_sse, D_MODRM | D_IB, NULL }
+
+/* Two-byte opcode map 0F xx (Table A-3). */
 static const struct x86_opinfo map1[256] = {
 	[0x00 ... 0xff] = UD,
+	[0x10 ... 0x17] = SSE,
+	[0x28 ... 0x2f] = SSE,
+	[0x50 ... 0x6f] = SSE,
+	[0x70 ... 0x73] = SSEI,
+	[0x74 ... 0x76] = SSE,
+	[0x77] = { x86_op_sse, 0, NULL },		/* EMMS */
+	[0x78 ... 0x7f] = SSE,
+	[0xc2] = SSEI,
+	[0xc3] = SSE,					/* MOVNTI */
+	[0xc4 ... 0xc6] = SSEI,
+	[0xd0 ... 0xfe] = SSE,
 	[0x00] = SYS(x86_op_grp6, D_MODRM),
 	[0x01] = SYS(x86_op_grp7, D_MODRM),
 	[0x02] = SYS(x86_op_lar, D_MODRM),
@@ -332,6 +348,10 @@ static const struct x86_opinfo map1[256] = {
 	[0xc8 ... 0xcf] = { x86_op_bswap, 0, NULL },
 	[0xff] = { x86_op_ud, D_MODRM | D_END, NULL },	/* UD0 */
 };
+
+/* 0F38 and 0F3A maps: every entry has ModRM, 0F3A an imm8 (A.3). */
+static const struct x86_opinfo map2 = SSE;
+static const struct x86_opinfo map3 = SSEI;
 
 /* Fetch state: bounded by the 15-byte limit and the bytes available. */
 struct fetch {
@@ -476,6 +496,7 @@ specialize(struct x86_insn *in)
 {
 	static x86_handler_t (*const fam[])(const struct x86_insn *) = {
 		x86_alu_fast, x86_data_fast, x86_ctrl_fast, x86_stack_fast,
+		x86_shift_fast, x86_muldiv_fast,
 	};
 	x86_handler_t fn;
 	size_t i;
@@ -558,11 +579,9 @@ x86_decode(const uint8_t *p, unsigned avail, unsigned csz,
 	else if (in->map == 1)
 		oi = &map1[b];
 	else
-		oi = NULL;
-	/* 0F38/0F3A: all ModRM forms, 0F3A with an imm8; none offered yet */
-	f = oi != NULL ? oi->f : (D_MODRM | D_UD | D_END |
-	    (in->map == 3 ? D_IB : 0));
-	if (oi != NULL && oi->fn == NULL && !(f & D_GRP))
+		oi = in->map == 2 ? &map2 : &map3;
+	f = oi->f;
+	if (oi->fn == NULL && !(f & D_GRP))
 		f |= D_UD | D_END;
 
 	if (csz == 8)
@@ -576,7 +595,7 @@ x86_decode(const uint8_t *p, unsigned avail, unsigned csz,
 		in->mod = in->modrm >> 6;
 		in->reg = (uint8_t)(((in->modrm >> 3) & 7) | ((in->rex & 4) << 1));
 		in->rm = (uint8_t)((in->modrm & 7) | ((in->rex & 1) << 3));
-		if (oi != NULL && (f & D_GRP)) {
+		if (f & D_GRP) {
 			f = (f & ~D_GRP) | oi->grp[(in->modrm >> 3) & 7].f;
 			oi = &oi->grp[(in->modrm >> 3) & 7];
 		}
@@ -598,7 +617,7 @@ x86_decode(const uint8_t *p, unsigned avail, unsigned csz,
 	if (seg != X86_SEG_NONE)
 		in->seg = (uint8_t)seg;
 	in->len = (uint8_t)fs.i;
-	in->fn = oi != NULL && oi->fn != NULL ? oi->fn : x86_op_ud;
+	in->fn = oi->fn != NULL ? oi->fn : x86_op_ud;
 
 	if ((f & D_UD) || (csz == 8 && (f & D_INV64)) ||
 	    (csz != 8 && (f & D_ONLY64)) ||

@@ -133,9 +133,9 @@ void	x86_fsw_update_es(struct x86_cpu *cpu);
 uint16_t x86_fpu_full_tag(struct x86_cpu *cpu);	/* FSTENV tag word */
 /* xsave.c: 0F AE /0../6 memory forms (called from x86_op_grp15) */
 X86_OP(x86_op_fp_grp15);
-/* XGETBV / XSETBV for grp7 (0F 01 D0 / D1) */
-int	x86_xgetbv(struct x86_cpu *cpu, uint32_t ecx, uint64_t *val) X86_WUR;
-int	x86_xsetbv(struct x86_cpu *cpu, uint32_t ecx, uint64_t val) X86_WUR;
+/* XGETBV / XSETBV, called from grp7 (0F 01 D0 / D1) */
+int	x86_op_xgetsetbv(struct x86_cpu *cpu, const struct x86_insn *in)
+	    X86_WUR;
 /* sse.c: every MMX/SSE opcode of maps 0F, 0F38, 0F3A */
 X86_OP(x86_op_sse);
 

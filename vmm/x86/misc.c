@@ -2,11 +2,12 @@
 /*
  * Miscellaneous: invalid opcodes, NOP forms and PAUSE, flag bit
  * instructions, fences and CLFLUSH, MOV to/from segment registers, far
- * pointer loads (LDS LES LSS LFS LGS), WAIT and the x87 escape until the
- * FPU lands (SDM Vol 2).
+ * pointer loads (LDS LES LSS LFS LGS) (SDM Vol 2).  WAIT and the x87
+ * escapes are fpu.c's.
  */
 #include <stdatomic.h>
 
+#include "vmm/x86/fpu.h"
 #include "vmm/x86/ops.h"
 
 X86_OP(x86_op_ud)
@@ -78,8 +79,8 @@ X86_OP(x86_op_grp15)
 		atomic_thread_fence(memory_order_seq_cst);
 		return (X86_OK);
 	}
-	if (op != 7)
-		return (x86_raise(cpu, IDT_UD, -1));
+	if (op != 7)	/* FXSAVE .. XSAVEOPT: xsave.c */
+		return (x86_op_fp_grp15(cpu, in));
 	/* faults like a byte read, touches nothing */
 	return (x86_vptr(cpu, in->seg, x86_ea(cpu, in), 1, X86_ACC_R, &hp));
 }
@@ -139,21 +140,4 @@ X86_OP(x86_op_lseg)
 		return (rc);
 	wr_G(cpu, in, in->opsize, off);
 	return (X86_OK);
-}
-
-/* 9B: WAIT/FWAIT -> #NM when CR0.MP and CR0.TS (SDM Vol 3 2.5). */
-X86_OP(x86_op_fwait)
-{
-	if ((cpu->cr0 & (X86_CR0_MP | X86_CR0_TS)) ==
-	    (X86_CR0_MP | X86_CR0_TS))
-		return (x86_raise(cpu, IDT_NM, -1));
-	return (X86_OK);
-}
-
-/* D8-DF: #NM with CR0.EM or CR0.TS; no x87 yet otherwise (issue 6). */
-X86_OP(x86_op_x87)
-{
-	if (cpu->cr0 & (X86_CR0_EM | X86_CR0_TS))
-		return (x86_raise(cpu, IDT_NM, -1));
-	return (x86_raise(cpu, IDT_UD, -1));
 }

@@ -160,3 +160,52 @@ X86_OP(x86_op_idiv_E)
 	wr_pair(cpu, size, (uint64_t)q, (uint64_t)r);
 	return (X86_OK);
 }
+
+/* ---- Specialized forms: 32/64-bit IMUL with register operands ---- */
+
+static inline __attribute__((always_inline)) int
+imul_k(struct x86_cpu *cpu, const struct x86_insn *in, uint64_t b,
+    unsigned size)
+{
+	int64_t a = x86_sext(cpu->gpr[in->rm], size);
+	uint64_t lo;
+	s128 p;
+
+	p = (s128)a * x86_sext(b, size);
+	lo = (uint64_t)p & x86_mask(size);
+	wr_reg(cpu, in->reg, size, 1, lo);
+	mul_flags(cpu, size, lo, p != (s128)x86_sext(lo, size));
+	return (X86_OK);
+}
+
+static X86_OP(imul_rr_4)
+{
+	return (imul_k(cpu, in, cpu->gpr[in->reg], 4));
+}
+
+static X86_OP(imul_rr_8)
+{
+	return (imul_k(cpu, in, cpu->gpr[in->reg], 8));
+}
+
+static X86_OP(imul_rri_4)
+{
+	return (imul_k(cpu, in, in->imm, 4));
+}
+
+static X86_OP(imul_rri_8)
+{
+	return (imul_k(cpu, in, in->imm, 8));
+}
+
+x86_handler_t
+x86_muldiv_fast(const struct x86_insn *in)
+{
+	if (in->mod != 3 || (in->opsize != 4 && in->opsize != 8))
+		return (NULL);
+	if (in->fn == x86_op_imul_GE)
+		return (in->opsize == 8 ? imul_rr_8 : imul_rr_4);
+	if (in->fn == x86_op_imul_GEI)
+		return (in->opsize == 8 ? imul_rri_8 : imul_rri_4);
+	return (NULL);
+}

@@ -314,6 +314,8 @@ x86_handler_t x86_alu_fast(const struct x86_insn *in);
 x86_handler_t x86_data_fast(const struct x86_insn *in);
 x86_handler_t x86_ctrl_fast(const struct x86_insn *in);
 x86_handler_t x86_stack_fast(const struct x86_insn *in);
+x86_handler_t x86_shift_fast(const struct x86_insn *in);
+x86_handler_t x86_muldiv_fast(const struct x86_insn *in);
 
 /* ---- Handlers (named after the SDM operand notation) ---- */
 /* alu.c */

@@ -300,7 +300,7 @@ ip_mask(unsigned csz)
  * Run up to `max` instructions of a block.  `limchk`: the block may run
  * past the CS limit, check each instruction (SDM Vol 3 5.3).
  */
-static int
+static inline __attribute__((always_inline)) int
 exec_block(struct x86_cpu *cpu, const struct x86_block *b, unsigned max,
     bool limchk, const _Atomic uint32_t *genp)
 {
@@ -321,10 +321,13 @@ exec_block(struct x86_cpu *cpu, const struct x86_block *b, unsigned max,
 		rc = in->fn(cpu, in);
 		if (X86_UNLIKELY(rc != X86_OK))
 			return (insn_abort(cpu, in, start, rc));
+		/* exact at every instruction: mmu.c ties the replay log to it */
 		cpu->icount++;
 		if (X86_UNLIKELY(atomic_load_explicit(genp,
-		    memory_order_relaxed) != b->gen))
-			return (X86_OK);
+		    memory_order_relaxed) != b->gen)) {
+			in++;
+			break;
+		}
 	}
 	cpu->chain_ok = b->chain && in == b->insn + b->n;
 	return (X86_OK);

@@ -153,7 +153,7 @@ X86_OP(x86_op_grp2)
 	/* a count of 0 changes no flags (a 32-bit register still gets
 	 * zero-extended by the write-back) */
 	rc = x86_rmw(cpu, in, size, grp2_rmw, (in->reg & 7) | cnt << 3, 0,
-	    x86_arith_flags(cpu), &lf, &old);
+	    (in->reg & 7) <= RCR ? x86_arith_flags(cpu) : 0, &lf, &old);
 	if (rc != X86_OK)
 		return (rc);
 	if (cnt != 0)
@@ -233,4 +233,58 @@ X86_OP(x86_op_shld)
 X86_OP(x86_op_shrd)
 {
 	return (shxd(cpu, in, false));
+}
+
+/* ---- Specialized forms: register shifts by an immediate or 1 ---- */
+
+#define X86_AI	static inline __attribute__((always_inline))
+
+X86_AI int
+shift_ri(struct x86_cpu *cpu, const struct x86_insn *in, unsigned op,
+    unsigned size)
+{
+	unsigned cnt = (in->opcode == 0xd1 ? 1 : (unsigned)in->imm) &
+	    (size == 8 ? 63 : 31);
+	uint64_t a = cpu->gpr[in->rm] & x86_mask(size), r;
+	uint32_t fl;
+
+	if (cnt == 0) {
+		wr_reg(cpu, in->rm, size, 1, a);
+		return (X86_OK);
+	}
+	if (op == ROL || op == ROR) {
+		r = rotate(op, size, a, cnt, 0, &fl);
+		wr_reg(cpu, in->rm, size, 1, r);
+		x86_set_arith(cpu, (x86_arith_flags(cpu) &
+		    ~(X86_CF | X86_OF)) | fl);
+		return (X86_OK);
+	}
+	r = shift(op, size, a, cnt, &fl);
+	wr_reg(cpu, in->rm, size, 1, r);
+	lf_set(cpu, LF_EXPL, size, r, a, fl);
+	return (X86_OK);
+}
+
+#define SHIFT_SZ(OP, SZ) \
+static X86_OP(shift_ri_##OP##_##SZ) { return (shift_ri(cpu, in, OP, SZ)); }
+#define SHIFT_OP(OP) SHIFT_SZ(OP, 4) SHIFT_SZ(OP, 8)
+SHIFT_OP(ROL) SHIFT_OP(ROR) SHIFT_OP(SHL) SHIFT_OP(SHR) SHIFT_OP(SAR)
+
+static const x86_handler_t shift_ri_tab[8][2] = {
+	[ROL] = { shift_ri_ROL_4, shift_ri_ROL_8 },
+	[ROR] = { shift_ri_ROR_4, shift_ri_ROR_8 },
+	[SHL] = { shift_ri_SHL_4, shift_ri_SHL_8 },
+	[SHR] = { shift_ri_SHR_4, shift_ri_SHR_8 },
+	[SAL] = { shift_ri_SHL_4, shift_ri_SHL_8 },
+	[SAR] = { shift_ri_SAR_4, shift_ri_SAR_8 },
+};
+
+x86_handler_t
+x86_shift_fast(const struct x86_insn *in)
+{
+	if (in->fn != x86_op_grp2 || in->mod != 3 ||
+	    (in->opcode != 0xc1 && in->opcode != 0xd1) ||
+	    (in->opsize != 4 && in->opsize != 8))
+		return (NULL);
+	return (shift_ri_tab[in->reg & 7][in->opsize == 8]);
 }

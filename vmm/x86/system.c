@@ -4,6 +4,7 @@
  * control and debug registers, descriptor-table registers, INVLPG,
  * MSRs, TSC, CPUID, HLT, CLI/STI, fast system calls and SWAPGS.
  */
+#include "vmm/x86/fpu.h"
 #include "vmm/x86/mmu.h"
 #include "vmm/x86/ops.h"
 #include "vmm/x86/sysinsn.h"
@@ -177,7 +178,8 @@ X86_SYSOP(x86_op_mov_from_cr)
 		v = cpu->cr4;
 		break;
 	case 8:
-		v = cpu->cr8;
+		v = cpu->bus != NULL && cpu->bus->get_cr8 != NULL ?
+		    cpu->bus->get_cr8(cpu->bus_ctx, cpu->vcpuid) : cpu->cr8;
 		break;
 	default:
 		return (x86_raise(cpu, IDT_UD, -1));
@@ -211,6 +213,8 @@ X86_SYSOP(x86_op_mov_to_cr)
 		if (v & ~0xfull)
 			return (x86_raise(cpu, IDT_GP, 0));
 		cpu->cr8 = v;
+		if (cpu->bus != NULL && cpu->bus->set_cr8 != NULL)
+			cpu->bus->set_cr8(cpu->bus_ctx, cpu->vcpuid, v);
 		return (X86_OK);
 	default:
 		return (x86_raise(cpu, IDT_UD, -1));
@@ -449,6 +453,10 @@ grp7_reg(struct x86_cpu *cpu, const struct x86_insn *in)
 		if (rm == 3)
 			return (clac_stac(cpu, true));
 		break;		/* MONITOR/MWAIT: not offered */
+	case 2:
+		if (rm <= 1)	/* XGETBV XSETBV: xsave.c (issue 6) */
+			return (x86_op_xgetsetbv(cpu, in));
+		break;
 	case 4:
 		return (smsw(cpu, in));
 	case 6:

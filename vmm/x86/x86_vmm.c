@@ -7,7 +7,9 @@
  * The CPU reaches the machine through struct x86_bus: RAM pages come
  * straight from guest memory, ports and MMIO go to the in-engine tables
  * and otherwise make the instruction exit (the CPU fills the exit and
- * logs the access for replay), unknown MSRs exit to userland.
+ * logs the access for replay), APIC MSRs, CR8 and the interrupt
+ * acknowledge go to the engine's platform (vmm/io/vplatform.h), other
+ * unknown MSRs exit to userland.
  *
  * The x86_machine and each x86_cpu are set up on first use, not at
  * creation: bhyve opens vCPUs before it sets up memory, and the machine
@@ -20,18 +22,21 @@
 #include <string.h>
 #include <time.h>
 
+#include "vmm/io/vplatform.h"
 #include "vmm/vmm_kern.h"
 #include "vmm/vmm_mem.h"
 #include "vmm/x86/cpu.h"
 
 /* Guest TSC frequency: 2 GHz makes it exactly twice the ns count. */
 #define	X86_TSC_NS_MUL	2
+#define	X86_TSC_HZ	(1000000000ull * X86_TSC_NS_MUL)
 
 struct xvm {
 	struct vm	*vm;		/* (c) */
 	struct vmm_mem	*mem;		/* (c) */
 	struct vmm_iotab *iotab;	/* (c) */
 	struct vmm_mmiotab *mmiotab;	/* (c) */
+	struct vplatform *plat;		/* (c) set on first use */
 	uint64_t	t0;		/* (c) host ns at creation: TSC 0 */
 	pthread_mutex_t	mtx;		/* machine setup, topology */
 	bool		mach_ready;	/* (mtx) */
@@ -104,42 +109,75 @@ xbus_pio(void *ctx, int vcpu, uint16_t port, unsigned size, bool in,
 	return (X86_EXIT);
 }
 
-/* Unknown MSRs go to userland (x86.strictmsr decides there). */
+static struct vplatform *
+xplat(struct xvcpu *xv)
+{
+	return (xv->xvm->plat);
+}
+
+/*
+ * The local APIC's MSRs (IA32_APIC_BASE side effects, TSC deadline,
+ * x2APIC) first; unknown MSRs go to userland (x86.strictmsr decides).
+ */
 static int
 xbus_rdmsr(void *ctx, int vcpu, uint32_t msr, uint64_t *val)
 {
-	(void)ctx;
-	(void)vcpu;
-	(void)msr;
-	(void)val;
-	return (X86_EXIT);
+	int error = vplatform_rdmsr(xplat(ctx), vcpu, msr, val);
+
+	if (error == 0)
+		return (X86_OK);
+	if (error == -ENOENT)
+		return (X86_EXIT);
+	return (-1);
 }
 
 static int
 xbus_wrmsr(void *ctx, int vcpu, uint32_t msr, uint64_t val)
 {
-	(void)ctx;
-	(void)vcpu;
-	(void)msr;
-	(void)val;
-	return (X86_EXIT);
+	int error = vplatform_wrmsr(xplat(ctx), vcpu, msr, val);
+
+	if (error == 0)
+		return (X86_OK);
+	if (error == -ENOENT)
+		return (X86_EXIT);
+	return (-1);
 }
 
-/* No interrupt controller yet (a later issue). */
+/* The highest-priority deliverable vector: LAPIC, then 8259 ExtINT. */
 static int
 xbus_intr_pending(void *ctx, int vcpu)
 {
-	(void)ctx;
-	(void)vcpu;
-	return (-1);
+	int v;
+
+	return (vplatform_pending_intr(xplat(ctx), vcpu, &v) ? v : -1);
 }
 
 static void
 xbus_intr_accept(void *ctx, int vcpu, int vector)
 {
-	(void)ctx;
-	(void)vcpu;
-	(void)vector;
+	vplatform_intr_accepted(xplat(ctx), vcpu, vector);
+}
+
+static uint64_t
+xbus_get_cr8(void *ctx, int vcpu)
+{
+	return (vplatform_get_cr8(xplat(ctx), vcpu));
+}
+
+static void
+xbus_set_cr8(void *ctx, int vcpu, uint64_t cr8)
+{
+	vplatform_set_cr8(xplat(ctx), vcpu, cr8);
+}
+
+/* An NMI the local APIC latched (IPI, LINT1, vm_inject_nmi) to the CPU. */
+static void
+xnmi_take(struct xvcpu *xv)
+{
+	if (vplatform_nmi_pending(xplat(xv), xv->id)) {
+		vplatform_nmi_accepted(xplat(xv), xv->id);
+		atomic_store(&xv->cpu.nmi_pending, true);
+	}
 }
 
 /* Invariant TSC from the host monotonic clock (DESIGN §5). */
@@ -161,6 +199,8 @@ static const struct x86_bus xbus = {
 	.intr_pending = xbus_intr_pending,
 	.intr_accept = xbus_intr_accept,
 	.tsc = xbus_tsc,
+	.get_cr8 = xbus_get_cr8,
+	.set_cr8 = xbus_set_cr8,
 };
 
 /* ---- Lazy setup ---- */
@@ -172,6 +212,9 @@ mach_apply_locked(struct xvm *x)
 	x->mach.cores = x->cores;
 	x->mach.threads = x->threads;
 	x->mach.maxcpus = x->maxcpus;
+	x->mach.apic = x->plat != NULL;
+	x->mach.tsc_deadline = x->plat != NULL;
+	x->mach.tsc_khz = (uint32_t)(X86_TSC_HZ / 1000);
 }
 
 static int
@@ -183,6 +226,8 @@ xvcpu_ready(struct xvcpu *xv)
 	if (xv->ready)
 		return (0);
 	pthread_mutex_lock(&x->mtx);
+	if (x->plat == NULL)
+		x->plat = vmm_vm_platform(x->vm);
 	if (!x->mach_ready) {
 		if (x86_machine_init(&x->mach, vmm_mem_top(x->mem)) != 0) {
 			error = -ENOMEM;
@@ -296,6 +341,7 @@ x86v_run(void *bvcpu, struct vm_exit *vme)
 	 * The CPU clears cpu->kick when it honours it; the engine set its
 	 * reasons before kicking and re-checks them after every exit.
 	 */
+	xnmi_take(xv);
 	memset(vme, 0, sizeof(*vme));
 	error = x86_run(cpu, vme);
 	if (error != 0)
@@ -451,7 +497,10 @@ x86v_getreg(void *bvcpu, int reg, uint64_t *val)
 	case VM_REG_GUEST_FS_BASE: *val = cpu->seg[X86_FS].base; break;
 	case VM_REG_GUEST_GS_BASE: *val = cpu->seg[X86_GS].base; break;
 	case VM_REG_GUEST_KGS_BASE: *val = cpu->msr.kgsbase; break;
-	case VM_REG_GUEST_TPR: *val = cpu->cr8; break;
+	case VM_REG_GUEST_TPR:
+		*val = xv->xvm->plat != NULL ?
+		    vplatform_get_cr8(xv->xvm->plat, xv->id) : cpu->cr8;
+		break;
 	case VM_REG_GUEST_INTR_SHADOW: *val = cpu->intr_shadow ? 1 : 0; break;
 	default:
 		return (-EINVAL);
@@ -500,7 +549,11 @@ x86v_setreg(void *bvcpu, int reg, uint64_t val)
 	case VM_REG_GUEST_FS_BASE: cpu->seg[X86_FS].base = val; return (0);
 	case VM_REG_GUEST_GS_BASE: cpu->seg[X86_GS].base = val; return (0);
 	case VM_REG_GUEST_KGS_BASE: cpu->msr.kgsbase = val; return (0);
-	case VM_REG_GUEST_TPR: cpu->cr8 = val & 0xf; return (0);
+	case VM_REG_GUEST_TPR:
+		cpu->cr8 = val & 0xf;
+		if (xv->xvm->plat != NULL)
+			vplatform_set_cr8(xv->xvm->plat, xv->id, val & 0xf);
+		return (0);
 	case VM_REG_GUEST_INTR_SHADOW:
 		cpu->intr_shadow = val != 0;
 		return (0);
@@ -622,6 +675,9 @@ x86v_wake_pending(void *bvcpu, bool intr_disabled)
 {
 	struct xvcpu *xv = bvcpu;
 
+	if (!xv->ready)
+		return (false);
+	xnmi_take(xv);
 	if (atomic_load(&xv->cpu.nmi_pending))
 		return (true);
 	if (intr_disabled)
@@ -669,6 +725,16 @@ x86v_set_topology(void *backend, uint16_t sockets, uint16_t cores,
 	pthread_mutex_unlock(&x->mtx);
 }
 
+/* The TSC of xbus_tsc, for the local APIC's TSC-deadline mode. */
+static uint64_t
+x86v_tsc(void *backend, int vcpuid)
+{
+	struct xvm *x = backend;
+
+	(void)vcpuid;
+	return ((host_ns() - x->t0) * X86_TSC_NS_MUL);
+}
+
 static void
 x86v_set_x2apic(void *bvcpu, bool enabled)
 {
@@ -706,4 +772,6 @@ const struct vmm_ops vmm_ops_x86 = {
 	.memmap_changed = x86v_memmap_changed,
 	.set_topology = x86v_set_topology,
 	.set_x2apic = x86v_set_x2apic,
+	.tsc = x86v_tsc,
+	.tsc_hz = X86_TSC_HZ,
 };
