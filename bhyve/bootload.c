@@ -5,7 +5,7 @@
  * the format's loader, then load the BSP's registers it asks for.
  *
  *   Multiboot v1 (header magic within the first 8 KiB)  multiboot.c
- *   Linux bzImage ("HdrS" at 0x202)                       not yet
+ *   Linux bzImage ("HdrS" at 0x202)                       linux_boot.c
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -16,9 +16,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bhyve/acpi.h"
 #include "bhyve/bhyverun.h"
 #include "bhyve/bootload.h"
 #include "bhyve/config.h"
+#include "bhyve/e820.h"
+#include "bhyve/linux_boot.h"
 #include "bhyve/multiboot.h"
 #include "libvmmapi/vmmapi.h"
 
@@ -113,11 +116,39 @@ boot_apply_cpu(struct vcpu *bsp, const struct boot_cpu *cpu)
 	return (0);
 }
 
-static bool
-is_bzimage(const struct boot_file *f)
+/*
+ * The ACPI RSDP, when the firmware tables are already in guest memory
+ * (acpi.h: at ACPI_RSDP_GPA, ACPI 6.4 5.2.5.3 signature), else 0: Linux
+ * then scans the BIOS area itself.
+ */
+static uint64_t
+boot_find_rsdp(struct vmctx *ctx)
 {
-	/* Linux x86 boot protocol: header signature "HdrS" at 0x202. */
-	return (f->len >= 0x206 && memcmp(f->data + 0x202, "HdrS", 4) == 0);
+	const void *p;
+
+	p = vm_map_gpa(ctx, ACPI_RSDP_GPA, 8);
+	if (p != NULL && memcmp(p, "RSD PTR ", 8) == 0)
+		return (ACPI_RSDP_GPA);
+	return (0);
+}
+
+static int
+boot_linux(struct vmctx *ctx, const struct boot_mem *mem,
+    const struct boot_map *kmap, const char *cmdline,
+    const struct boot_map *imap, struct boot_cpu *cpu, char *err,
+    size_t errlen)
+{
+	struct e820_entry e820[E820_MAX_ENTRIES];
+	int n;
+
+	n = e820_get_entries(ctx, e820, E820_MAX_ENTRIES);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot build the e820 map: %s",
+		    strerror(-n));
+		return (n);
+	}
+	return (linux_load(mem, &kmap->f, cmdline, &imap->f, e820, n,
+	    boot_find_rsdp(ctx), cpu, NULL, err, errlen));
 }
 
 int
@@ -167,9 +198,13 @@ bhyve_load_kernel(struct vmctx *ctx, struct vcpu *bsp)
 		else
 			fprintf(stderr, "bhyve: boot.kernel=%s: multiboot: "
 			    "%s\n", kernel, err);
-	} else if (is_bzimage(&kmap.f)) {
-		fprintf(stderr, "bhyve: boot.kernel=%s: Linux bzImage boot is "
-		    "not implemented yet\n", kernel);
+	} else if (linux_is_bzimage(kmap.f.data, kmap.f.len)) {
+		if (boot_linux(ctx, &mem, &kmap, cmdline, &imap, &cpu, err,
+		    sizeof(err)) == 0)
+			error = boot_apply_cpu(bsp, &cpu);
+		else
+			fprintf(stderr, "bhyve: boot.kernel=%s: Linux: %s\n",
+			    kernel, err);
 	} else {
 		fprintf(stderr, "bhyve: boot.kernel=%s: unknown kernel format "
 		    "(neither a multiboot kernel nor a Linux bzImage)\n",

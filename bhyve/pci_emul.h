@@ -16,6 +16,7 @@
 #ifndef _BHYVE_PCI_EMUL_H_
 #define _BHYVE_PCI_EMUL_H_
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -25,7 +26,8 @@
 #define	PCI_SLOTMAX	31
 #define	PCI_FUNCMAX	7
 
-struct pci_devinst;		/* defined by the PCI bus emulation */
+struct vmctx;
+struct pci_devinst;
 
 struct pci_devemu {
 	const char	*pe_emu;	/* name given to -s */
@@ -48,6 +50,273 @@ struct pci_devemu {
 		    uint64_t offset, int size);
 	void	(*pe_write_dsdt)(struct pci_devinst *pi);
 };
+
+/*
+ * The PCI bus emulation (pci_emul.c, pci_emul_caps.c, pci_irq.c).
+ *
+ * Config space: mechanism #1 (PCI Local Bus 3.0 3.2.2.3.2, ports 0xCF8
+ * and 0xCFC-0xCFF) and PCIe ECAM (PCIe Base 4.0 7.2.2) at PCI_ECAM_BASE.
+ * Each function has 256 bytes of conventional space; the extended space
+ * of ECAM reads as zero.  Absent functions read all-ones.
+ *
+ * A model's pe_init() gets its pci.B.S.F config node, fills in the IDs
+ * with pci_set_cfgdata*(), declares BARs with pci_emul_alloc_bar() and
+ * capabilities with pci_emul_add_*cap().  BAR addresses are assigned after
+ * every model is initialized (largest first per space), and decoding is
+ * enabled as firmware would.  pe_cfgread/pe_cfgwrite return 0 when they
+ * handled the access, nonzero to let the generic code do it.
+ */
+#define	PCI_ECAM_BASE		0xE0000000ULL
+#define	PCI_ECAM_SIZE		0x10000000ULL	/* 256 buses */
+#define	PCI_IOBASE_START	0x2000		/* I/O BARs from here up */
+#define	PCI_IOLIMIT		0x10000
+#define	PCI_MMIO32_LIMIT	PCI_ECAM_BASE	/* 32-bit BARs below */
+#define	PCI_MMIO64_BASE		0xD000000000ULL	/* as ACPI_PCI_MMIO64_* */
+#define	PCI_MMIO64_LIMIT	0xFD00000000ULL
+
+#define	PCI_REGMAX		255
+#define	PCI_BARMAX		5
+#define	PCI_ROM_IDX		6		/* pi_bar[] index of the ROM BAR */
+#define	PCI_NUMBARS		7
+
+/* Standard header (PCI Local Bus 3.0 6.1). */
+#define	PCIR_VENDOR		0x00
+#define	PCIR_DEVICE		0x02
+#define	PCIR_COMMAND		0x04
+#define	PCIR_STATUS		0x06
+#define	PCIR_REVID		0x08
+#define	PCIR_PROGIF		0x09
+#define	PCIR_SUBCLASS		0x0a
+#define	PCIR_CLASS		0x0b
+#define	PCIR_CACHELNSZ		0x0c
+#define	PCIR_LATTIMER		0x0d
+#define	PCIR_HDRTYPE		0x0e
+#define	PCIR_BIST		0x0f
+#define	PCIR_BAR(i)		(0x10 + (i) * 4)
+#define	PCIR_SUBVEND_0		0x2c
+#define	PCIR_SUBDEV_0		0x2e
+#define	PCIR_BIOS		0x30
+#define	PCIR_CAP_PTR		0x34
+#define	PCIR_INTLINE		0x3c
+#define	PCIR_INTPIN		0x3d
+#define	PCIR_MINGNT		0x3e
+#define	PCIR_MAXLAT		0x3f
+#define	PCI_HDR_END		0x40
+
+#define	PCIM_CMD_PORTEN		0x0001
+#define	PCIM_CMD_MEMEN		0x0002
+#define	PCIM_CMD_BUSMASTEREN	0x0004
+#define	PCIM_CMD_PERRESPEN	0x0040
+#define	PCIM_CMD_SERRESPEN	0x0100
+#define	PCIM_CMD_INTxDIS	0x0400
+#define	PCIM_STATUS_INTxSTATE	0x0008
+#define	PCIM_STATUS_CAPPRESENT	0x0010
+#define	PCIM_MFDEV		0x80
+#define	PCIM_BIOS_ENABLE	0x01
+
+#define	PCIC_BRIDGE		0x06
+#define	PCIS_BRIDGE_HOST	0x00
+#define	PCIS_BRIDGE_ISA		0x01
+#define	PCIC_SIMPLECOMM		0x07
+#define	PCIS_SIMPLECOMM_UART	0x00
+
+/* Capability IDs (PCI Local Bus 3.0 appendix H). */
+#define	PCIY_MSI		0x05
+#define	PCIY_EXPRESS		0x10
+#define	PCIY_MSIX		0x11
+
+/* PCIe capability device/port types (PCIe Base 4.0 7.5.3.2). */
+#define	PCIEM_TYPE_ENDPOINT	0x0
+#define	PCIEM_TYPE_ROOT_PORT	0x4
+#define	PCIEM_TYPE_ROOT_INT_EP	0x9
+
+enum pcibar_type {
+	PCIBAR_NONE,
+	PCIBAR_IO,
+	PCIBAR_MEM32,
+	PCIBAR_MEM64,
+	PCIBAR_MEMHI64,		/* upper half of the BAR before it */
+	PCIBAR_ROM,
+};
+
+struct pcibar {
+	enum pcibar_type type;
+	uint64_t	size;
+	uint64_t	addr;
+	bool		registered;	/* decoding: range claimed */
+};
+
+struct msix_table_entry {
+	uint64_t	addr;
+	uint32_t	msg_data;
+	uint32_t	vector_control;
+};
+
+#define	PCIM_MSIX_VCTRL_MASK	0x1
+#define	MSIX_TABLE_ENTRY_SIZE	16
+
+struct pci_devinst {
+	const struct pci_devemu *pi_d;
+	struct vmctx	*pi_vmctx;
+	uint8_t		pi_bus, pi_slot, pi_func;
+	char		pi_name[40];
+	void		*pi_arg;	/* the model's softc */
+
+	/* Interrupt state: `pi_lock' protects pi_lintr, pi_msi, pi_msix. */
+	pthread_mutex_t	pi_lock;
+	struct {
+		int	pin;		/* 1 = INTA# .. 4 = INTD#, 0 none */
+		int	link;		/* PIRQ A-H: 0-7 */
+		bool	state;		/* device asserts the line */
+		bool	routed;		/* passed on to the PIRQ */
+	} pi_lintr;
+	struct {
+		int	capoff;
+		bool	enabled;
+		int	maxmsgnum;	/* messages enabled (MME) */
+		uint64_t addr;
+		uint16_t data;
+	} pi_msi;
+	struct {
+		int	capoff;
+		bool	enabled;
+		bool	function_mask;
+		int	table_bar, pba_bar;
+		uint32_t table_offset, pba_offset;
+		int	table_count;
+		uint32_t pba_size;
+		struct msix_table_entry *table;
+		uint64_t *pba;		/* pending bits */
+	} pi_msix;
+
+	int		pi_prevcap, pi_capend;
+	struct pcibar	pi_bar[PCI_NUMBARS];
+	uint8_t		*pi_rom;	/* ROM BAR contents */
+	uint8_t		pi_cfgdata[PCI_REGMAX + 1];
+	uint8_t		pi_capmask[PCI_REGMAX + 1];	/* writable bits */
+};
+
+/* Config space contents, no side effects. */
+static inline uint8_t
+pci_get_cfgdata8(const struct pci_devinst *pi, int off)
+{
+	return (pi->pi_cfgdata[off & PCI_REGMAX]);
+}
+
+static inline uint16_t
+pci_get_cfgdata16(const struct pci_devinst *pi, int off)
+{
+	off &= PCI_REGMAX & ~1;
+	return ((uint16_t)(pi->pi_cfgdata[off] | pi->pi_cfgdata[off + 1] << 8));
+}
+
+static inline uint32_t
+pci_get_cfgdata32(const struct pci_devinst *pi, int off)
+{
+	off &= PCI_REGMAX & ~3;
+	return ((uint32_t)pci_get_cfgdata16(pi, off) |
+	    (uint32_t)pci_get_cfgdata16(pi, off + 2) << 16);
+}
+
+static inline void
+pci_set_cfgdata8(struct pci_devinst *pi, int off, uint8_t v)
+{
+	pi->pi_cfgdata[off & PCI_REGMAX] = v;
+}
+
+static inline void
+pci_set_cfgdata16(struct pci_devinst *pi, int off, uint16_t v)
+{
+	off &= PCI_REGMAX & ~1;
+	pi->pi_cfgdata[off] = (uint8_t)v;
+	pi->pi_cfgdata[off + 1] = (uint8_t)(v >> 8);
+}
+
+static inline void
+pci_set_cfgdata32(struct pci_devinst *pi, int off, uint32_t v)
+{
+	off &= PCI_REGMAX & ~3;
+	pci_set_cfgdata16(pi, off, (uint16_t)v);
+	pci_set_cfgdata16(pi, off + 2, (uint16_t)(v >> 16));
+}
+
+/*
+ * Create every device of the pci.* config tree, assign BARs, and claim
+ * the config ports and ECAM.  0, or -1 with a message printed.
+ */
+int	init_pci(struct vmctx *ctx);
+/* Undo init_pci (tests; bhyve exits instead). */
+void	fini_pci(void);
+/* The device at bus/slot/func, or NULL. */
+struct pci_devinst *pci_find_devinst(int bus, int slot, int func);
+/* Start of the 32-bit MMIO window (the DSDT's _CRS). */
+uint64_t pci_emul_mmio32_base(void);
+/* Bit s set when bus 0 slot s holds a device (the DSDT's _PRT). */
+uint32_t pci_emul_bus0_slots(void);
+
+/*
+ * A config access as the guest makes it: any offset 0-4095 and size
+ * 1, 2 or 4; unaligned accesses are split into bytes.  Absent functions
+ * read all-ones and ignore writes.
+ */
+void	pci_cfgrw(int in, int bus, int slot, int func, int reg, int bytes,
+	    uint32_t *val);
+
+/* Declare BAR idx (PCI_ROM_IDX: use pci_emul_alloc_rom); size is
+ * rounded up to a power of two (16 bytes minimum for memory, 4 for I/O).
+ * 0 or -1. */
+int	pci_emul_alloc_bar(struct pci_devinst *pi, int idx,
+	    enum pcibar_type type, uint64_t size);
+/* An expansion ROM of `size' bytes (copied from data, may be NULL). */
+int	pci_emul_alloc_rom(struct pci_devinst *pi, uint64_t size,
+	    const void *data);
+
+/* Apply pcireg.{vendor,device,revid,subvendor,subdevice} of nvl: hex
+ * values, or "host" (the same register of the host's device at this
+ * bus/slot/func, read from /sys).  0 or -1 with a message. */
+int	pci_emul_apply_pcireg(struct pci_devinst *pi, config_node_t *nvl);
+
+/* Capabilities (pci_emul_caps.c).  0 or -1. */
+int	pci_emul_add_capability(struct pci_devinst *pi, const uint8_t *cap,
+	    int caplen, const uint8_t *wmask);
+int	pci_emul_add_msicap(struct pci_devinst *pi, int msgnum);
+int	pci_emul_add_msixcap(struct pci_devinst *pi, int msgnum, int barnum);
+int	pci_emul_add_pciecap(struct pci_devinst *pi, int pcie_type);
+
+bool	pci_msi_enabled(struct pci_devinst *pi);
+int	pci_msi_maxmsgnum(struct pci_devinst *pi);
+void	pci_generate_msi(struct pci_devinst *pi, int msgnum);
+bool	pci_msix_enabled(struct pci_devinst *pi);
+void	pci_generate_msix(struct pci_devinst *pi, int index);
+
+/* INTx (pci_irq.c): request a pin (INTA..INTD in turn per slot), and
+ * drive it.  The line is level: assert/deassert track device state. */
+int	pci_lintr_request(struct pci_devinst *pi);
+void	pci_lintr_assert(struct pci_devinst *pi);
+void	pci_lintr_deassert(struct pci_devinst *pi);
+
+/* PIRQ router on the LPC bridge (pci_irq.c): registers 0x60-0x63 and
+ * 0x68-0x6B (Intel PIIX/ICH style: bit 7 disables, bits 3:0 the IRQ). */
+#define	PIRQ_NUM		8
+#define	PIRQ_DIS		0x80
+#define	PIRQ_IRQ		0x0f
+#define	PIRQ_IOAPIC_BASE	16	/* PIRQ n -> IOAPIC pin 16 + n */
+void	pci_irq_init(struct vmctx *ctx);
+uint8_t	pirq_read(int pirq);
+void	pirq_write(int pirq, uint8_t val);
+/* ISA IRQ a PIRQ routes to, 0 if disabled. */
+int	pirq_irq(int pirq);
+
+/* Internal to the bus emulation: cap writes and INTx-disable changes. */
+void	pci_emul_capwrite(struct pci_devinst *pi, int off, int bytes,
+	    uint32_t val);
+bool	pci_emul_in_cap(struct pci_devinst *pi, int off);
+uint64_t pci_emul_msix_barread(struct pci_devinst *pi, int baridx,
+	    uint64_t off, int size, bool *handled);
+void	pci_emul_msix_barwrite(struct pci_devinst *pi, int baridx,
+	    uint64_t off, int size, uint64_t val, bool *handled);
+void	pci_lintr_update(struct pci_devinst *pi);
+void	pci_lintr_release(struct pci_devinst *pi);
 
 /* Registered models (pci_emul.c lists them in pci_devemu_table[]). */
 extern const struct pci_devemu pci_de_hostbridge;

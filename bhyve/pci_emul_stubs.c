@@ -5,8 +5,7 @@
  * Each keeps the legacy option parser bhyve uses for it, so `-s' stores
  * the same pci.B.S.F.* keys bhyve does (reference section 2), and is
  * marked pe_parse_only so that starting a VM which uses it fails with a
- * clear message.  The host bridges are minimal but accepted: a PC guest
- * needs them and they have no behaviour beyond their IDs.  When a model
+ * clear message.  When a model
  * is written, its pci_de_* definition moves from here into its own file.
  */
 #include <stdio.h>
@@ -18,30 +17,6 @@
 
 #define	VTCON_MAXPORTS	16
 #define	AHCI_MAXPORTS	32
-
-/* Host bridges: NetApp IDs by default; the AMD flavour overrides them. */
-const struct pci_devemu pci_de_hostbridge = {
-	.pe_emu = "hostbridge",
-};
-
-static int
-amd_hostbridge_legacy_config(config_node_t *nvl, const char *opts)
-{
-	config_node_t *regs;
-
-	regs = create_relative_config_node(nvl, "pcireg");
-	if (regs == NULL)
-		return (-1);
-	set_config_value_node(regs, "vendor", "0x1022");	/* AMD */
-	set_config_value_node(regs, "device", "0x7432");
-	return (pci_parse_legacy_config(nvl, opts));
-}
-
-const struct pci_devemu pci_de_amd_hostbridge = {
-	.pe_emu = "amd_hostbridge",
-	.pe_alias = "hostbridge",
-	.pe_legacy_config = amd_hostbridge_legacy_config,
-};
 
 /* Split off the first comma token; *rest is NULL without a comma. */
 static char *
@@ -280,15 +255,6 @@ ahci_cd_legacy_config(config_node_t *nvl, const char *opts)
 	return (ahci_port_config(nvl, 0, "cd", opts));
 }
 
-/* The whole option string is the TTY backend. */
-static int
-uart_legacy_config(config_node_t *nvl, const char *opts)
-{
-	if (opts != NULL)
-		set_config_value_node(nvl, "path", opts);
-	return (0);
-}
-
 /* USB devices: slot.N.device=NAME, N counting from 1. */
 static int
 xhci_legacy_config(config_node_t *nvl, const char *opts)
@@ -346,7 +312,6 @@ PCI_STUB(pci_de_ahci, "ahci", ahci_legacy_config);
 PCI_STUB_ALIAS(pci_de_ahci_hd, "ahci-hd", "ahci", ahci_hd_legacy_config);
 PCI_STUB_ALIAS(pci_de_ahci_cd, "ahci-cd", "ahci", ahci_cd_legacy_config);
 PCI_STUB(pci_de_nvme, "nvme", nvme_legacy_config);
-PCI_STUB(pci_de_uart, "uart", uart_legacy_config);
 PCI_STUB(pci_de_fbuf, "fbuf", NULL);
 PCI_STUB(pci_de_xhci, "xhci", xhci_legacy_config);
 PCI_STUB(pci_de_hda, "hda", NULL);

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The LPC bridge's configuration side: -l parsing and the "lpc" PCI
- * emulation entry.  The bridge's device model (config space, PIRQ
- * routing, legacy resources) belongs to the platform code.
+ * The LPC bridge: -l parsing and the "lpc" PCI emulation (IDs and the
+ * PIRQ router registers; the routing itself is pci_irq.c).
  *
  * -l forms (reference section 2b), device names in any case:
  *   comN,BACKEND               lpc.comN.path=BACKEND (the rest verbatim)
@@ -11,6 +10,7 @@
  *   pc-testdev                 lpc.pc-testdev=true
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +28,84 @@ static const char *const lpc_uart_names[LPC_UART_NUM] = {
 
 static const char lpc_testdev_name[] = "pc-testdev";
 
+/*
+ * The bridge function: Intel's 8086:7000 (PIIX3 PCI-to-ISA) IDs as
+ * bhyve's, class bridge/ISA, and the PIRQ route control registers
+ * (pci_irq.c) at 0x60-0x63 and 0x68-0x6B; 0x64-0x67 and 0x6C-0x6F read
+ * zero.  The ISA devices behind it (COM ports, RTC, PIC, ...) are
+ * platform devices at fixed ports.
+ */
+#define	LPC_VENDOR	0x8086
+#define	LPC_DEVICE	0x7000
+#define	LPC_PIRQ_START	0x60
+#define	LPC_PIRQ_END	0x70		/* exclusive */
+
+static int
+lpc_pirq_index(int off)
+{
+	if (off >= 0x60 && off <= 0x63)
+		return (off - 0x60);
+	if (off >= 0x68 && off <= 0x6b)
+		return (off - 0x68 + 4);
+	return (-1);
+}
+
+static int
+lpc_cfgread(struct pci_devinst *pi, int off, int bytes, uint32_t *val)
+{
+	int p;
+
+	(void)pi;
+	if (off < LPC_PIRQ_START || off + bytes > LPC_PIRQ_END)
+		return (1);
+	*val = 0;
+	for (int i = 0; i < bytes; i++) {
+		p = lpc_pirq_index(off + i);
+		if (p >= 0)
+			*val |= (uint32_t)pirq_read(p) << (i * 8);
+	}
+	return (0);
+}
+
+static int
+lpc_cfgwrite(struct pci_devinst *pi, int off, int bytes, uint32_t val)
+{
+	int p;
+
+	(void)pi;
+	if (off < LPC_PIRQ_START || off + bytes > LPC_PIRQ_END)
+		return (1);
+	for (int i = 0; i < bytes; i++) {
+		p = lpc_pirq_index(off + i);
+		if (p >= 0)
+			pirq_write(p, (uint8_t)(val >> (i * 8)));
+	}
+	return (0);
+}
+
+static int
+lpc_init(struct pci_devinst *pi, config_node_t *nvl)
+{
+	config_node_t *lpc;
+
+	/* pci_emul_check_config() enforced bus 0 and a single bridge. */
+	pci_set_cfgdata16(pi, PCIR_VENDOR, LPC_VENDOR);
+	pci_set_cfgdata16(pi, PCIR_DEVICE, LPC_DEVICE);
+	pci_set_cfgdata8(pi, PCIR_CLASS, PCIC_BRIDGE);
+	pci_set_cfgdata8(pi, PCIR_SUBCLASS, PCIS_BRIDGE_ISA);
+	/* pcireg.* may be given on the slot or as lpc.pcireg.* (-l). */
+	lpc = find_config_node("lpc");
+	if (pci_emul_apply_pcireg(pi, lpc) != 0 ||
+	    pci_emul_apply_pcireg(pi, nvl) != 0)
+		return (-1);
+	return (0);
+}
+
 const struct pci_devemu pci_de_lpc = {
 	.pe_emu = "lpc",
+	.pe_init = lpc_init,
+	.pe_cfgread = lpc_cfgread,
+	.pe_cfgwrite = lpc_cfgwrite,
 };
 
 /* Pop the next comma token from *strp (strsep), NULL when exhausted. */

@@ -94,6 +94,7 @@ struct uart_softc {
 	uint8_t		msr;		/* inputs and delta bits */
 	bool		thre_pending;	/* THRE interrupt not acked */
 	bool		intr_on;	/* line asserted */
+	bool		out2_gate;	/* PC wiring: OUT2 enables the IRQ */
 	bool		rx_blocked;	/* backend refused: rx_ready */
 	uint8_t		fifo[UART_FIFO_SIZE];
 	int		head, count;
@@ -183,11 +184,20 @@ intr_reason(const struct uart_softc *sc)
 	return (IIR_NOPEND);
 }
 
-/* Drive the interrupt line from the current state. */
+/*
+ * Drive the interrupt line from the current state.  On PC COM ports the
+ * UART's INTR output reaches the PIC through a buffer enabled by OUT2
+ * (MCR bit 3), and loopback forces OUT2 inactive at the pin (PC16550D
+ * MCR bit 4), so either gates the line.
+ */
 static void
 update_intr(struct uart_softc *sc)
 {
 	bool on = intr_reason(sc) != IIR_NOPEND;
+
+	if (sc->out2_gate && ((sc->mcr & MCR_OUT2) == 0 ||
+	    (sc->mcr & MCR_LOOPBACK) != 0))
+		on = false;
 
 	if (on == sc->intr_on)
 		return;
@@ -251,6 +261,7 @@ uart_init(uart_intr_func_t intr_assert, uart_intr_func_t intr_deassert,
 	sc->intr_arg = arg;
 	/* 115200 baud from the 1.8432 MHz clock: divisor 1. */
 	sc->dll = 1;
+	sc->out2_gate = true;
 	sc->msr = msr_inputs(sc);
 	return (sc);
 }
@@ -263,6 +274,15 @@ uart_destroy(struct uart_softc *sc)
 	uart_backend_cleanup(sc);
 	pthread_mutex_destroy(&sc->mtx);
 	free(sc);
+}
+
+void
+uart_set_out2_gate(struct uart_softc *sc, bool gate)
+{
+	pthread_mutex_lock(&sc->mtx);
+	sc->out2_gate = gate;
+	update_intr(sc);
+	pthread_mutex_unlock(&sc->mtx);
 }
 
 void
@@ -335,8 +355,18 @@ static void
 write_thr(struct uart_softc *sc, uint8_t value)
 {
 	if (sc->mcr & MCR_LOOPBACK) {
-		if (!fifo_put(sc, value))
+		/*
+		 * Overrun (PC16550D LSR bit 1): a full FIFO keeps its bytes
+		 * and loses the new one; without FIFOs the new byte
+		 * replaces the unread one in RBR.
+		 */
+		if (!fifo_put(sc, value)) {
 			sc->lsr_oe = 1;
+			if ((sc->fcr & FCR_ENABLE) == 0) {
+				fifo_reset(sc);
+				(void)fifo_put(sc, value);
+			}
+		}
 	} else if (sc->tx != NULL) {
 		sc->tx(sc->io_arg, value);
 	}

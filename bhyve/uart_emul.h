@@ -9,6 +9,7 @@
 #ifndef _BHYVE_UART_EMUL_H_
 #define _BHYVE_UART_EMUL_H_
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define	UART_IO_BAR_SIZE	8
@@ -24,6 +25,11 @@ int	uart_legacy_alloc(int unit, int *ioaddr, int *irq);
 struct uart_softc *uart_init(uart_intr_func_t intr_assert,
 	    uart_intr_func_t intr_deassert, void *arg);
 void	uart_destroy(struct uart_softc *sc);
+/*
+ * PC wiring (the default): the interrupt line is enabled only while MCR
+ * OUT2 is set and loopback is off.  PCI UARTs turn it off.
+ */
+void	uart_set_out2_gate(struct uart_softc *sc, bool gate);
 uint8_t	uart_read(struct uart_softc *sc, int offset);
 void	uart_write(struct uart_softc *sc, int offset, uint8_t value);
 
@@ -49,8 +55,9 @@ void	*uart_backend_get(struct uart_softc *sc);
 void	uart_backend_put(struct uart_softc *sc, void *b);
 
 /*
- * Attach a backend by name (uart_backend.c): "stdio" now; NULL means
- * none (output dropped).  0, or -1 with a message printed.
+ * Attach a backend by name (uart_backend.c): "stdio", a host terminal
+ * path ("/dev/pts/3"), "tcp=IP:PORT" ("[::1]:PORT"), "unix=PATH"; NULL
+ * means none (output dropped).  0, or -1 with a message printed.
  */
 int	uart_set_backend(struct uart_softc *sc, const char *device);
 /* Restore the terminal and stop the backend's input. */

@@ -605,12 +605,16 @@ vcpu_idle(struct vm *vm, int vcpuid, int *error)
 int
 vmm_vm_reinit(struct vm *vm)
 {
+	int error;
+
 	for (int i = 0; i < vm->maxcpus; i++) {
 		struct vmm_vcpu *v = vcpu_get(vm, i);
 
 		if (v != NULL && atomic_load(&v->state) != VCPU_IDLE)
 			return (-EBUSY);
 	}
+	/* Devices to power-on state first; the RTC keeps time and NVRAM. */
+	error = vplatform_reset(vm->plat);
 	pthread_mutex_lock(&vm->mtx);
 	for (int i = 0; i < vm->maxcpus; i++) {
 		struct vmm_vcpu *v = vcpu_get(vm, i);
@@ -626,8 +630,7 @@ vmm_vm_reinit(struct vm *vm)
 	vm->nactive = 0;
 	atomic_store(&vm->suspend, VM_SUSPEND_NONE);
 	pthread_mutex_unlock(&vm->mtx);
-	/* Devices to power-on state; the RTC keeps time and NVRAM. */
-	return (vplatform_reset(vm->plat));
+	return (error);
 }
 
 int

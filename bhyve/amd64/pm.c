@@ -79,6 +79,15 @@ sci_update(void)
 		(void)vm_isa_deassert_irq(pm.ctx, ACPI_SCI_IRQ, ACPI_SCI_IRQ);
 }
 
+/* An access of a width the register has not: reads all-ones, no write. */
+static int
+bad_width(int in, int bytes, uint32_t *eax)
+{
+	if (in)
+		*eax = bytes >= 4 ? 0xffffffffu : (1u << (bytes * 8)) - 1;
+	return (0);
+}
+
 static int
 reset_handler(struct vmctx *ctx, int in, int port, int bytes, uint32_t *eax,
     void *arg)
@@ -90,7 +99,7 @@ reset_handler(struct vmctx *ctx, int in, int port, int bytes, uint32_t *eax,
 	(void)port;
 	(void)arg;
 	if (bytes != 1)
-		return (-1);
+		return (bad_width(in, bytes, eax));
 	pthread_mutex_lock(&pm.mtx);
 	if (in) {
 		*eax = pm.rst_cnt;
@@ -120,7 +129,7 @@ pm1_evt_handler(struct vmctx *ctx, int in, int port, int bytes,
 	(void)ctx;
 	(void)arg;
 	if (off < 0 || off + bytes > 4)
-		return (-1);
+		return (bad_width(in, bytes, eax));
 	mask = (bytes >= 4 ? 0xffffffffu : (1u << (bytes * 8)) - 1) <<
 	    (off * 8);
 	pthread_mutex_lock(&pm.mtx);
@@ -155,7 +164,7 @@ pm1_cnt_handler(struct vmctx *ctx, int in, int port, int bytes,
 	(void)ctx;
 	(void)arg;
 	if (off < 0 || off + bytes > 2)
-		return (-1);
+		return (bad_width(in, bytes, eax));
 	pthread_mutex_lock(&pm.mtx);
 	v = pm.pm1_cnt | PM1_SCI_EN;
 	if (in) {

@@ -6,24 +6,41 @@
  * 0 reset, 1 power-off, 2 halt, 3 triple fault, 4 error.  Where FreeBSD
  * abort()s (unhandled I/O with -e, failed emulation) we print the cause
  * and exit 4.
+ *
+ * vCPUs: every vCPU is activated and gets its thread at start, as
+ * bhyve's fbsdrun_addcpu does.  APs wait for their STARTUP IPI inside the
+ * engine's vm_run() (vmm_kern.h run states, illumos' way), so there is
+ * no VM_EXITCODE_SPINUP_AP/IPI round trip through userland and no
+ * polling: the guest's INIT/SIPI sequence starts them.
+ *
+ * SIGTERM presses the power button (pm.c); it is taken from a signalfd
+ * on the event thread, blocked in every thread.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "bhyve/amd64/atkbdc.h"
+#include "bhyve/amd64/pm.h"
+#include "bhyve/amd64/rtc.h"
 #include "bhyve/amd64/vmexit.h"
 #include "bhyve/bhyve_options.h"
 #include "bhyve/bhyverun.h"
+#include "bhyve/bootrom.h"
 #include "bhyve/config.h"
+#include "bhyve/firmware.h"
 #include "bhyve/inout.h"
 #include "bhyve/mem.h"
 #include "bhyve/mevent.h"
+#include "bhyve/pci_emul.h"
 #include "bhyve/pci_lpc.h"
 #include "bhyve/uart_emul.h"
 #include "libvmmapi/vmmapi.h"
@@ -53,6 +70,8 @@ struct bhyve_vm {
 	struct lpc_uart	uart[LPC_NUARTS];
 	pthread_t	mevent_thread;
 	bool		mevent_started;
+	int		sigfd;		/* SIGTERM, -1 if none */
+	struct mevent	*sigev;
 };
 
 struct vcpu_arg {
@@ -311,8 +330,15 @@ start_vcpu(struct bhyve_vm *bvm, int id)
 	va->bvm = bvm;
 	va->vcpuid = id;
 	pthread_attr_init(&attr);
-	if (pinned > 0)
-		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	/* -p / vcpu.N.cpuset: the thread runs on those host CPUs only. */
+	if (pinned > 0 && (error = pthread_attr_setaffinity_np(&attr,
+	    sizeof(set), &set)) != 0) {
+		fprintf(stderr, "vcpu %d: cannot pin: %s\n", id,
+		    strerror(error));
+		pthread_attr_destroy(&attr);
+		free(va);
+		return (-1);
+	}
 	error = pthread_create(&bvm->thread[id], &attr, vcpu_thread, va);
 	pthread_attr_destroy(&attr);
 	if (error != 0) {
@@ -510,6 +536,38 @@ create_vm(struct bhyve_vm *bvm, const char *vmname)
 	return (0);
 }
 
+/* SIGTERM (bhyve(8)): the power button. */
+static void
+sigterm_cb(int fd, enum ev_type type, void *param)
+{
+	struct signalfd_siginfo si;
+
+	(void)type;
+	(void)param;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		pm_power_button();
+}
+
+static int
+init_signals(struct bhyve_vm *bvm)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	bvm->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (bvm->sigfd < 0) {
+		perror("signalfd");
+		return (-1);
+	}
+	bvm->sigev = mevent_add(bvm->sigfd, EVF_READ, sigterm_cb, NULL);
+	if (bvm->sigev == NULL) {
+		perror("mevent_add");
+		return (-1);
+	}
+	return (0);
+}
+
 static int
 init_devices(struct bhyve_vm *bvm)
 {
@@ -519,7 +577,13 @@ init_devices(struct bhyve_vm *bvm)
 		perror("mevent_init");
 		return (-1);
 	}
-	return (init_lpc_uarts(bvm));
+	if (init_signals(bvm) != 0 || rtc_init(bvm->ctx) != 0 ||
+	    pm_init(bvm->ctx) != 0 || atkbdc_init(bvm->ctx) != 0)
+		return (-1);
+	if (init_lpc_uarts(bvm) != 0 || init_pci(bvm->ctx) != 0 ||
+	    bootrom_init(bvm->ctx) != 0)
+		return (-1);
+	return (bhyve_firmware_init(bvm->ctx, bvm->ncpus));
 }
 
 static int
@@ -529,23 +593,29 @@ load_guest(struct bhyve_vm *bvm)
 
 	if (kernel != NULL && kernel[0] != '\0')
 		return (bhyve_load_kernel(bvm->ctx, bvm->vcpu[BSP]));
-	if (lpc_bootrom() != NULL)
-		fprintf(stderr, "bhyve: boot ROMs are not supported yet\n");
-	else
-		fprintf(stderr, "bhyve: no boot.kernel or bootrom "
-		    "configured\n");
+	/* bootrom_init() mapped it: the BSP starts at F000:FFF0. */
+	if (bootrom_path() != NULL)
+		return (0);
+	fprintf(stderr, "bhyve: no boot.kernel or bootrom configured\n");
 	return (-1);
 }
 
-/* Start the BSP (APs wait for INIT/SIPI: a later issue), then wait. */
+/*
+ * Activate every vCPU and start its thread: the BSP runs the guest, the
+ * APs sleep in the engine until the guest sends them INIT/SIPI.  Then
+ * wait for all of them.
+ */
 static int
 run_vm(struct bhyve_vm *bvm)
 {
 	int error;
 
-	if (vm_activate_cpu(bvm->vcpu[BSP]) != 0) {
-		perror("vm_activate_cpu");
-		return (BHYVE_EXIT_ERROR);
+	for (int i = 0; i < bvm->ncpus; i++) {
+		if (vm_activate_cpu(bvm->vcpu[i]) != 0) {
+			fprintf(stderr, "vm_activate_cpu(%d): %s\n", i,
+			    strerror(errno));
+			return (BHYVE_EXIT_ERROR);
+		}
 	}
 	error = pthread_create(&bvm->mevent_thread, NULL, mevent_thread, NULL);
 	if (error != 0) {
@@ -554,8 +624,12 @@ run_vm(struct bhyve_vm *bvm)
 		return (BHYVE_EXIT_ERROR);
 	}
 	bvm->mevent_started = true;
-	if (start_vcpu(bvm, BSP) != 0)
-		return (BHYVE_EXIT_ERROR);
+	for (int i = 0; i < bvm->ncpus; i++) {
+		if (start_vcpu(bvm, i) != 0) {
+			vm_finish(bvm, BHYVE_EXIT_ERROR);
+			break;
+		}
+	}
 	for (int i = 0; i < bvm->ncpus; i++)
 		if (bvm->started[i])
 			pthread_join(bvm->thread[i], NULL);
@@ -570,6 +644,10 @@ teardown(struct bhyve_vm *bvm, int status)
 		pthread_join(bvm->mevent_thread, NULL);
 	}
 	fini_lpc_uarts(bvm);
+	atkbdc_fini();
+	pm_fini();
+	if (bvm->sigfd >= 0)
+		close(bvm->sigfd);
 	if (bvm->vcpu != NULL)
 		for (int i = 0; i < bvm->ncpus; i++)
 			vm_vcpu_close(bvm->vcpu[i]);
@@ -589,10 +667,19 @@ int
 bhyve_start_vm(const char *vmname)
 {
 	struct bhyve_vm bvm;
+	sigset_t sigs;
 	int status = BHYVE_EXIT_ERROR;
 
 	memset(&bvm, 0, sizeof(bvm));
 	atomic_init(&bvm.status, -1);
+	bvm.sigfd = -1;
+	/*
+	 * Before any thread exists (the engine's timer thread starts with
+	 * the VM): SIGTERM is only ever taken through the signalfd.
+	 */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	bvm.strictio = get_config_bool_default("x86.strictio", false);
 	bvm.strictmsr = get_config_bool_default("x86.strictmsr", true);
 	bvm.debug_mmio = get_config_bool_default("debug.mmio", false);
@@ -603,6 +690,9 @@ bhyve_start_vm(const char *vmname)
 		status = run_vm(&bvm);
 	if (status < 0)
 		status = BHYVE_EXIT_ERROR;
+	/* pc-testdev's debug exit overrides the status. */
+	status = bhyve_firmware_exit_status(status);
+	bhyve_firmware_fini();
 	teardown(&bvm, status);
 	fflush(stdout);
 	return (status);

@@ -153,6 +153,12 @@ struct dt_insn {
 	uint64_t	imm2;
 };
 
+/* Operand sizes as masks: bit n allows size 1 << n. */
+#define SZ_ALL		0xf
+#define SZ_WIDE		0xe	/* 16, 32, 64 */
+uint64_t smask(unsigned size);
+int	imm_size(unsigned size);
+unsigned pick_size(struct dt_gen *g, unsigned mask);
 void	gen_begin(struct dt_gen *g, struct dt_case *c);
 int	pick_reg(struct dt_gen *g, unsigned size);
 int	reg_real(const struct dt_gen *g, int enc, unsigned size);

@@ -30,17 +30,40 @@ rng_below(struct dt_rng *r, uint32_t n)
 	return ((uint32_t)(((rng_next(r) >> 32) * n) >> 32));
 }
 
-static uint64_t
-size_mask(unsigned size)
+uint64_t
+smask(unsigned size)
 {
 	return (size >= 8 ? ~0ull : (1ull << (size * 8)) - 1);
+}
+
+/* Immediate size for an operand size (imm32 sign-extended for 64). */
+int
+imm_size(unsigned size)
+{
+	return (size == 8 ? 4 : (int)size);
+}
+
+/*
+ * A random operand size from mask; for bytes, also the choice between
+ * the legacy (AH..BH, no REX) and the REX register encodings.
+ */
+unsigned
+pick_size(struct dt_gen *g, unsigned mask)
+{
+	unsigned s;
+
+	do {
+		s = rng_below(&g->r, 4);
+	} while (!(mask & (1u << s)));
+	g->legacy8 = s == 0 && rng_below(&g->r, 2) == 0;
+	return (1u << s);
 }
 
 /* A value of `size` bytes, biased to the interesting ones. */
 uint64_t
 rng_val(struct dt_rng *r, unsigned size)
 {
-	uint64_t m = size_mask(size), sign = 1ull << (size * 8 - 1);
+	uint64_t m = smask(size), sign = 1ull << (size * 8 - 1);
 	uint64_t v;
 
 	switch (rng_below(r, 16)) {
@@ -74,7 +97,7 @@ rng_reg(struct dt_rng *r, unsigned size)
 	}
 	if (size >= 8)
 		return (rng_val(r, 8));
-	return ((hi & ~size_mask(size)) | rng_val(r, size));
+	return ((hi & ~smask(size)) | rng_val(r, size));
 }
 
 /* Scratch memory contents before the pokes: a function of the case. */
@@ -223,7 +246,7 @@ set_reg(struct dt_gen *g, int enc, unsigned size, uint64_t val)
 	if (size == 1 && g->legacy8 && enc >= 4 && enc < 8)
 		*p = (*p & ~0xff00ull) | (val & 0xff) << 8;
 	else
-		*p = (*p & ~size_mask(size)) | (val & size_mask(size));
+		*p = (*p & ~smask(size)) | (val & smask(size));
 }
 
 uint64_t
@@ -233,7 +256,7 @@ get_reg(const struct dt_gen *g, int enc, unsigned size)
 
 	if (size == 1 && g->legacy8 && enc >= 4 && enc < 8)
 		return ((v >> 8) & 0xff);
-	return (v & size_mask(size));
+	return (v & smask(size));
 }
 
 static int

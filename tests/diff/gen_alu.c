@@ -27,28 +27,6 @@
 
 #include "tests/diff/difftest.h"
 
-#define SZ_ALL	0xf	/* bit n: size 1 << n */
-#define SZ_WIDE	0xe
-
-unsigned pick_size(struct dt_gen *g, unsigned mask);
-
-unsigned
-pick_size(struct dt_gen *g, unsigned mask)
-{
-	unsigned s;
-
-	do {
-		s = rng_below(&g->r, 4);
-	} while (!(mask & (1u << s)));
-	g->legacy8 = s == 0 && rng_below(&g->r, 2) == 0;
-	return (1u << s);
-}
-
-static uint64_t
-smask(unsigned size)
-{
-	return (size >= 8 ? ~0ull : (1ull << (size * 8)) - 1);
-}
 
 static int64_t
 sext(uint64_t v, unsigned size)
@@ -64,12 +42,6 @@ rand_operand(struct dt_gen *g, const struct dt_op *op, unsigned size)
 {
 	if (!op->mem)
 		set_reg(g, op->reg, size, rng_val(&g->r, size));
-}
-
-static int
-imm_size(unsigned size)
-{
-	return (size == 8 ? 4 : (int)size);
 }
 
 static const char *const alu_name[8] = {

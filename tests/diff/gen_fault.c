@@ -23,6 +23,9 @@
  *                     the fetch, nothing executed), ending right at the
  *                     page end (#PF fetching the next one, with the state
  *                     after it), or ending just before
+ *   single_step       PUSHF; OR [RSP], TF; POPF, then a random instruction
+ *                     (REP strings included): #DB after it (SDM Vol 3
+ *                     17.3.1.4; a REP string traps after each iteration)
  *   prefixes          one to four prefix bytes put in front of a random
  *                     instruction (see gen_prefixes), up to the 15-byte
  *                     limit and past it (#GP)
@@ -75,6 +78,12 @@ gen_segment_override(struct dt_gen *g)
 	static const uint8_t pfx[5] = { 0x26, 0x2e, 0x36, 0x3e, 0x65 };
 	const struct dt_family *f = random_mem_family(g);
 
+	static const char *const strings[] = {
+		"movs", "stos", "lods", "scas", "cmps",
+	};
+
+	if (rng_below(&g->r, 4) == 0)
+		f = dt_find_family(strings[rng_below(&g->r, 5)]);
 	g->segpfx = pfx[rng_below(&g->r, 5)];
 	if (rng_below(&g->r, 2))
 		g->segpfx = 0x65;
@@ -169,6 +178,7 @@ pop_op(struct dt_gen *g, uint64_t rsp, char *d)
 		do {
 			r = (int)rng_below(&g->r, 16);
 		} while (r == RSP || r == RBP);
+		g->used |= (uint16_t)(1u << r);	/* no pointer after this */
 		if (r >= 8)
 			b[n++] = 0x41;
 		b[n++] = (uint8_t)(0x58 + (r & 7));
@@ -177,6 +187,7 @@ pop_op(struct dt_gen *g, uint64_t rsp, char *d)
 	case 1:
 		b[n++] = 0x66;
 		b[n++] = 0x58;		/* pop ax */
+		g->used |= 1u << RAX;
 		popped = 2;
 		dcat(d, "pop16 ");
 		break;
@@ -368,6 +379,31 @@ gen_fetch_fault(struct dt_gen *g)
 	}
 }
 
+static void
+gen_single_step(struct dt_gen *g)
+{
+	static const uint8_t set_tf[] = {
+		0x9c,					/* pushfq */
+		0x48, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, /* or TF */
+		0x9d,					/* popfq */
+	};
+	static const char *const others[] = {
+		"movs", "stos", "lods", "scas", "cmps", "jcc", "stack",
+		"flagops", "convert", "bswap", "lea", "xlat", "nop", "lahf_sahf",
+	};	/* no flags_mix/loop: their flag masks are for the whole run */
+	const struct dt_family *f = random_mem_family(g);
+	char d[DT_DESC + 24];
+
+	if (rng_below(&g->r, 2) == 0)
+		f = dt_find_family(others[rng_below(&g->r,
+		    sizeof(others) / sizeof(others[0]))]);
+	emit_bytes(g, set_tf, sizeof(set_tf));
+	f->gen(g);
+	snprintf(d, sizeof(d), "TF then %s", g->c->desc);
+	d[DT_DESC - 1] = '\0';
+	memcpy(g->c->desc, d, DT_DESC);
+}
+
 const struct dt_family dt_fault_families[] = {
 	{ "pagefault", gen_pagefault, NULL },
 	{ "pagefault_stack", gen_pagefault_stack, NULL },
@@ -375,5 +411,6 @@ const struct dt_family dt_fault_families[] = {
 	{ "segment_override", gen_segment_override, NULL },
 	{ "prefixes", gen_prefixes, NULL },
 	{ "fetch_fault", gen_fetch_fault, NULL },
+	{ "single_step", gen_single_step, NULL },
 	{ NULL, NULL, NULL },
 };

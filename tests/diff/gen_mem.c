@@ -14,14 +14,6 @@
 
 #include "tests/diff/difftest.h"
 
-unsigned pick_size(struct dt_gen *g, unsigned mask);
-
-static uint64_t
-smask(unsigned size)
-{
-	return (size >= 8 ? ~0ull : (1ull << (size * 8)) - 1);
-}
-
 static const char *const str_name[5] = {
 	"movs", "stos", "lods", "scas", "cmps",
 };
@@ -40,7 +32,7 @@ gen_string(struct dt_gen *g, int kind)
 	int rep = (int)rng_below(&g->r, 3);
 	bool df = rng_below(&g->r, 2), a32 = rng_below(&g->r, 5) == 0;
 	uint64_t count, junk;
-	uint8_t b[4];
+	uint8_t b[5];
 	int n = 0;
 
 	if (rep == 2 && kind < 3)
@@ -66,6 +58,12 @@ gen_string(struct dt_gen *g, int kind)
 		c->in.rflags |= F_DF;
 	else
 		c->in.rflags &= ~(uint64_t)F_DF;
+	if (g->segpfx != 0) {
+		/* overrides DS:RSI (ES:RDI cannot be overridden) */
+		b[n++] = g->segpfx;
+		if (g->segpfx == 0x65)
+			c->in.gpr[RSI] -= DT_GS_BASE;
+	}
 	if (rep == 1)
 		b[n++] = 0xf3;
 	else if (rep == 2)

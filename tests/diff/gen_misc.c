@@ -21,22 +21,6 @@
 
 #include "tests/diff/difftest.h"
 
-#define SZ_ALL	0xf
-#define SZ_WIDE	0xe
-
-unsigned pick_size(struct dt_gen *g, unsigned mask);
-
-static uint64_t
-smask(unsigned size)
-{
-	return (size >= 8 ? ~0ull : (1ull << (size * 8)) - 1);
-}
-
-static int
-imm_size(unsigned size)
-{
-	return (size == 8 ? 4 : (int)size);
-}
 
 /* Give an r/m operand the value v. */
 static void

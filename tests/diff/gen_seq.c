@@ -16,10 +16,6 @@
 
 #include "tests/diff/difftest.h"
 
-#define SZ_ALL	0xf
-#define SZ_WIDE	0xe
-
-unsigned pick_size(struct dt_gen *g, unsigned mask);
 
 /* Flags each condition code reads (SDM Vol 1 Appendix B). */
 static const uint32_t cc_reads[16] = {

@@ -43,6 +43,21 @@ guest_args() {
 		else
 			echo "-o|boot.cmdline=hello=world|-o|boot.initrd=$mod"
 		fi ;;
+	smp*)
+		# Four vCPUs: the guest starts the APs with INIT/SIPI.
+		if [ $qemu -eq 1 ]; then echo "-smp|4"; else echo "-c|4"; fi ;;
+	esac
+}
+
+# The exit status a guest that passed ends with (bhyve(8) EXIT STATUS):
+# 2 halted, but 0 for the reset guests, 1 for power-off, 3 for a triple
+# fault.
+guest_want() {
+	case "$1" in
+	reset_*) echo 0 ;;
+	poweroff) echo 1 ;;
+	triplefault) echo 3 ;;
+	*) echo 2 ;;
 	esac
 }
 
@@ -74,7 +89,8 @@ run_guest() {	# run_guest NAME: output in $TMP/out, returns the exit status
 
 # judge NAME RC: print PASS/FAIL with the reason.
 judge() {
-	local name=$1 rc=$2 want=2 why="" last n oks
+	local name=$1 rc=$2 want why="" last n oks
+	want=$(guest_want "$name")
 	[ $qemu -eq 1 ] && want=1
 	tr -d '\r' <"$TMP/out" >"$TMP/log"
 	last=$(grep -v '^$' "$TMP/log" | tail -n 1)

@@ -193,7 +193,7 @@ tm_exec1(struct tmach *t, const uint8_t *code, size_t len)
 #define F_RFL		0x58
 #define F_MM0		0x60
 #define F_MM1		0x68
-#define F_MEM		0x80	/* memory operand area [rdi+0x80] */
+#define F_MEM		0x70	/* memory operand area [rdi+0x70], 0x80 bytes */
 #define F_FX		0x200	/* FXSAVE64 image */
 #define F_SIZE		0x400
 
@@ -296,7 +296,7 @@ run_emu(struct tmach *t, struct frame *f, const uint8_t *insn, size_t ilen,
  */
 static int
 frame_cmp(const char *what, const struct frame *a, const struct frame *b,
-    bool flags)
+    bool flags, bool mmx)
 {
 	const uint8_t *x = a->b + F_FX, *y = b->b + F_FX;
 	unsigned i, top = (x[3] >> 3) & 7;
@@ -304,7 +304,8 @@ frame_cmp(const char *what, const struct frame *a, const struct frame *b,
 
 	if (memcmp(x, y, 5) != 0 || memcmp(x + 24, y + 24, 4) != 0)
 		goto diff;
-	for (i = 0; i < 8; i++)
+	/* MMX frames: only MM0/MM1 are defined (the rest is stale) */
+	for (i = 0; i < (mmx ? 2u : 8u); i++)
 		if (((x[4] >> ((top + i) & 7)) & 1) &&
 		    memcmp(x + 32 + 16 * i, y + 32 + 16 * i, 10) != 0)
 			goto diff;
@@ -326,7 +327,11 @@ diff:
 		fprintf(stderr, "%s%02x", i % 32 ? "" : "\n    ", y[i]);
 	memcpy(&fa, a->b + F_RAX, 8);
 	memcpy(&fb, b->b + F_RAX, 8);
-	fprintf(stderr, "\n  rax %llx / %llx\n", (unsigned long long)fa,
+	fprintf(stderr, "\n  rax %llx / %llx", (unsigned long long)fa,
+	    (unsigned long long)fb);
+	memcpy(&fa, a->b + F_RFL, 8);
+	memcpy(&fb, b->b + F_RFL, 8);
+	fprintf(stderr, " rflags %llx / %llx\n", (unsigned long long)fa,
 	    (unsigned long long)fb);
 	return (1);
 }

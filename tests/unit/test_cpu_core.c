@@ -18,6 +18,14 @@
 #include <cmocka.h>
 
 #include "vmm/x86/cpu.h"
+#include "vmm/x86/decode.h"
+
+static int
+x86_decode_test(const uint8_t *p, unsigned avail, unsigned csz,
+    struct x86_insn *in)
+{
+	return (x86_decode(p, avail, csz, in));
+}
 
 #define RAM_SIZE	(4u << 20)
 #define CODE		0x10000u
@@ -949,16 +957,16 @@ test_invalid(void **state)
 {
 	struct tmach *t = tm_new();
 	struct x86_cpu *cpu = &t->cpu;
-	static const uint8_t *bad[] = {
-		(const uint8_t *)"\x0f\x0b",		/* ud2 */
-		(const uint8_t *)"\xf0\x90",		/* lock nop */
-		(const uint8_t *)"\xf0\x01\xc0",		/* lock add reg */
-		(const uint8_t *)"\x06",		/* push es in 64-bit */
-		(const uint8_t *)"\x27",		/* daa in 64-bit */
-		(const uint8_t *)"\x8d\xc0",		/* lea reg */
-		(const uint8_t *)"\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66"
-		    "\x66\x66\x66\x66\x90",		/* 15 bytes: ok */
-		(const uint8_t *)"\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66"
+	static const uint8_t bad[][17] = {
+		"\x0f\x0b",			/* ud2 */
+		"\xf0\x90",			/* lock nop */
+		"\xf0\x01\xc0",		/* lock add reg */
+		"\x06",			/* push es in 64-bit */
+		"\x27",			/* daa in 64-bit */
+		"\x8d\xc0",			/* lea reg */
+		"\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66"
+		    "\x66\x66\x66\x66\x90",	/* 15 bytes: ok */
+		"\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66"
 		    "\x66\x66\x66\x66\x66\x90",	/* 16: #GP */
 	};
 	static const int vec[] = { 6, 6, 6, 6, 6, 6, -1, 13 };
@@ -1001,6 +1009,57 @@ test_invalid(void **state)
 		assert_int_equal(*(uint64_t *)(t->ram + cpu->gpr[X86_RSP] +
 		    (vec[i] == 13 ? 8 : 0)), CODE);
 	}
+	tm_free(t);
+}
+
+/*
+ * Robustness: random bytes decoded in every code size and executed from
+ * random state in each mode.  Anything may happen to the guest; the
+ * process must survive (run under SANITIZE=1 too).
+ */
+static void
+test_random_code(void **state)
+{
+	struct tmach *t = tm_new();
+	struct x86_cpu *cpu = &t->cpu;
+	struct x86_insn in;
+	uint8_t buf[16];
+	int i, j, r, mode;
+
+	for (i = 0; i < 200000; i++) {
+		for (j = 0; j < 16; j++)
+			buf[j] = (uint8_t)rnd();
+		r = x86_decode_test(buf, (unsigned)(rnd() % 17),
+		    2u << (rnd() % 3), &in);
+		assert_true(r != 0 || (in.len >= 1 && in.len <= 15 &&
+		    in.fn != NULL));
+	}
+	for (i = 0; i < 3000; i++) {
+		mode = i % 3;
+		if (mode == 0)
+			tm_long(t);
+		else if (mode == 1)
+			tm_prot32(t);
+		else
+			tm_real(t);
+		for (j = 0; j < 4096; j++)
+			t->ram[CODE + j] = (uint8_t)rnd();
+		x86_invalidate_code(&t->m, CODE, 4096);
+		for (j = 0; j < 16; j++)
+			cpu->gpr[j] = (j == X86_RSP) ? STACK : rnd_val();
+		cpu->rip = mode == 2 ? (rnd() & 0xfff) : CODE + (rnd() & 0xfff);
+		x86_set_flags(cpu, rnd() & 0xcd5);
+		cpu->run_budget = 200;
+		cpu->halted = 0;
+		for (j = 0; j < 4; j++) {
+			if (x86_run(cpu, &t->exit) != 0)
+				break;
+			if (t->exit.exitcode == VM_EXITCODE_SUSPENDED)
+				break;
+			cpu->halted = 0;
+		}
+	}
+	cpu->run_budget = 0;
 	tm_free(t);
 }
 
@@ -1053,6 +1112,7 @@ main(void)
 		cmocka_unit_test(test_real_mode),
 		cmocka_unit_test(test_prot32),
 		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_random_code),
 		cmocka_unit_test(test_bench),
 	};
 

@@ -35,6 +35,16 @@ static const struct cpuid_feature cpuid_features[] = {
 	{ 0x1, EDX, 15, "cmov" },
 	{ 0x1, EDX, 16, "pat" },	/* stored, no effect */
 	{ 0x1, EDX, 17, "pse36" },
+	{ 0x1, EDX, 0, "fpu" },		/* x87, MMX, SSE..: issue 6 */
+	{ 0x1, EDX, 23, "mmx" },
+	{ 0x1, EDX, 24, "fxsr" },
+	{ 0x1, EDX, 25, "sse" },
+	{ 0x1, EDX, 26, "sse2" },
+	{ 0x1, ECX, 0, "pni" },		/* SSE3 */
+	{ 0x1, ECX, 9, "ssse3" },
+	{ 0x1, ECX, 19, "sse4_1" },
+	{ 0x1, ECX, 26, "xsave" },	/* x87 | SSE components, leaf 0xD */
+	{ 0x7, EBX, 13, "fcs_fds_dep" },	/* FCS/FDS saved as 0 */
 	{ 0x1, ECX, 13, "cx16" },
 	{ 0x1, ECX, 23, "popcnt" },
 	{ 0x1, ECX, 31, "hypervisor" },
@@ -50,7 +60,7 @@ static const struct cpuid_feature cpuid_features[] = {
 	{ 0x80000007, EDX, 8, "invtsc" },
 };
 
-#define CPUID_MAX_BASIC		0xb
+#define CPUID_MAX_BASIC		0xd	/* 0xD: XSAVE (issue 6) */
 #define CPUID_MAX_BASIC_TSC	0x16	/* with the TSC frequency leaves */
 #define CPUID_MAX_EXT		0x80000008
 #define CPUID_MAX_HV		0x40000000
@@ -191,6 +201,18 @@ x86_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf,
 			out[EDX] |= 1u << 9;
 		if (cpu->mach != NULL && cpu->mach->tsc_deadline)
 			out[ECX] |= 1u << 24;
+		if (cpu->cr4 & X86_CR4_OSXSAVE)
+			out[ECX] |= 1u << 27;		/* OSXSAVE */
+		return;
+	case 0xd:
+		/* XSAVE (SDM Vol 1 13.2): x87 | SSE, standard format only */
+		if (subleaf == 0) {
+			out[EAX] = 0x3;
+			out[EBX] = 576;		/* for XCR0 (any legal value) */
+			out[ECX] = 576;
+		} else if (subleaf == 1) {
+			out[EAX] = 0x5;		/* XSAVEOPT, XGETBV ECX=1 */
+		}
 		return;
 	case 0x4:
 		cpuid_cache(cpu, subleaf, out);

@@ -244,7 +244,8 @@ static const struct x86_opinfo map0[256] = {
 	[0xd6] = { x86_op_salc, D_INV64, NULL },
 	[0xd7] = { x86_op_xlat, D_BYTE, NULL },
 	[0xd8 ... 0xdf] = { x86_op_x87, D_MODRM, NULL },
-	[0xe0 ... 0xe2] = { x86_op_loop, D_IBS | D_F64 | D_END | D_CHAIN, NULL },
+	[0xe0 ... 0xe2] = { x86_op_loop, D_IBS | D_F64 | D_END | D_CHAIN,
+	    NULL },
 	[0xe3] = { x86_op_jcxz, D_IBS | D_F64 | D_END | D_CHAIN, NULL },
 	[0xe4] = { x86_op_in, D_BYTE | D_IB, NULL },
 	[0xe5] = { x86_op_in, D_IB, NULL },
@@ -593,7 +594,8 @@ x86_decode(const uint8_t *p, unsigned avail, unsigned csz,
 		in->has_modrm = 1;
 		in->modrm = (uint8_t)fetch(&fs, 1);
 		in->mod = in->modrm >> 6;
-		in->reg = (uint8_t)(((in->modrm >> 3) & 7) | ((in->rex & 4) << 1));
+		in->reg = (uint8_t)(((in->modrm >> 3) & 7) |
+		    ((in->rex & 4) << 1));
 		in->rm = (uint8_t)((in->modrm & 7) | ((in->rex & 1) << 3));
 		if (f & D_GRP) {
 			f = (f & ~D_GRP) | oi->grp[(in->modrm >> 3) & 7].f;

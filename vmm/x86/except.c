@@ -331,8 +331,13 @@ uint64_t
 x86_flags_for_iret(struct x86_cpu *cpu, uint64_t cur, uint64_t v,
     unsigned opsize, unsigned cpl)
 {
-	uint64_t chg = X86_ARITH_FLAGS | X86_TF | X86_DF | X86_NT | X86_RF |
-	    X86_AC | X86_ID;
+	/*
+	 * RF is not loaded: it only suppresses instruction breakpoints for
+	 * one instruction (SDM Vol 3 17.3.1.1), which this CPU does not
+	 * have, and the run loop would have to clear it after that one.
+	 */
+	uint64_t chg = X86_ARITH_FLAGS | X86_TF | X86_DF | X86_NT | X86_AC |
+	    X86_ID;
 	unsigned iopl = (unsigned)(cur & X86_IOPL) >> 12;
 
 	if (cpl <= iopl)
@@ -374,7 +379,7 @@ iret_real(struct x86_cpu *cpu, unsigned opsize)
 	if (ip > cs.limit)
 		return (x86_raise(cpu, IDT_GP, 0));
 	/* VM, VIF, VIP survive; in VM86 IOPL does too. */
-	keep = X86_VM | X86_VIF | X86_VIP | ~0x3fffffull;
+	keep = X86_VM | X86_VIF | X86_VIP | X86_RF | ~0x3fffffull;
 	if (cpu->rflags & X86_VM)
 		keep |= X86_IOPL;
 	if (opsize == 2)
@@ -406,7 +411,7 @@ iret_to_vm86(struct x86_cpu *cpu, struct x86_stack *st, uint64_t ip,
 		return (rc);
 	if ((ip & 0xffffffff) > 0xffff)
 		return (x86_raise(cpu, IDT_GP, 0));
-	x86_set_flags(cpu, (fl & 0x3f7fd5) | X86_RF1 | X86_VM);
+	x86_set_flags(cpu, (fl & 0x3e7fd5) | X86_RF1 | X86_VM);
 	cpu->rflags |= X86_VM;
 	for (i = 0; i < 4; i++) {
 		cpu->seg[segs[i]].sel = (uint16_t)s[i];

@@ -33,12 +33,12 @@ uint32_t
 x86_arith_flags(const struct x86_cpu *cpu)
 {
 	unsigned size = cpu->lf.size;
-	uint64_t a = cpu->lf.src1, b = cpu->lf.src2, r = cpu->lf.res;
-	uint64_t sb = x86_sign(size);
+	uint64_t a = cpu->lf.src1, b = cpu->lf.src2, r = cpu->lf.res, sb;
 	uint32_t f;
 
 	if (cpu->lf.op == LF_NONE)
 		return ((uint32_t)cpu->rflags & X86_ARITH_FLAGS);
+	sb = x86_sign(size);
 	f = szp(r, size);
 	switch (cpu->lf.op) {
 	case LF_ADD:
@@ -79,12 +79,12 @@ x86_arith_flags(const struct x86_cpu *cpu)
 unsigned
 x86_cf(const struct x86_cpu *cpu)
 {
-	uint64_t a = cpu->lf.src1, b = cpu->lf.src2, r = cpu->lf.res;
-	uint64_t sb = x86_sign(cpu->lf.size);
+	uint64_t a = cpu->lf.src1, b = cpu->lf.src2, r = cpu->lf.res, sb;
 
-	switch (cpu->lf.op) {
-	case LF_NONE:
+	if (cpu->lf.op == LF_NONE)
 		return (cpu->rflags & X86_CF);
+	sb = x86_sign(cpu->lf.size);
+	switch (cpu->lf.op) {
 	case LF_ADD:
 		return ((((a & b) | ((a | b) & ~r)) & sb) != 0);
 	case LF_SUB:
@@ -115,6 +115,7 @@ x86_set_flags(struct x86_cpu *cpu, uint64_t rflags)
 	/* Bits 3, 5, 15, 22-63 are reserved zero, bit 1 reserved one. */
 	cpu->rflags = (rflags & 0x3f7fd5ull) | X86_RF1;
 	cpu->lf.op = LF_NONE;
+	cpu->lf.size = 8;	/* keep the record well-formed */
 }
 
 /*
@@ -144,11 +145,11 @@ x86_cond(const struct x86_cpu *cpu, unsigned cc)
 			case 3:
 				return ((a <= b) ^ neg);
 			case 6:
-				return ((x86_sext(a, size) < x86_sext(b, size)) ^
-				    neg);
+				return ((x86_sext(a, size) <
+				    x86_sext(b, size)) ^ neg);
 			case 7:
-				return ((x86_sext(a, size) <= x86_sext(b, size)) ^
-				    neg);
+				return ((x86_sext(a, size) <=
+				    x86_sext(b, size)) ^ neg);
 			default:
 				break;
 			}

@@ -163,6 +163,46 @@ hx_bin(unsigned op, uint16_t gcw, long double a, long double b,
 	return (r0);
 }
 
+/*
+ * ST0 OP memory operand with the host's own memory form, so that the
+ * operand conversion and the operation report flags exactly as one
+ * instruction (a NaN in ST0 hides a denormal memory operand, ...).
+ */
+#define HXM(k, ins) case k: \
+	__asm__ volatile(X87_PRE ins " %[m]" X87_POST \
+	    : "=t" (r), X87_CW : "0" (a), [m] "m" (*(const uint64_t *)p), \
+	    [gcw] "m" (gcw)); break
+#define HXM8(f, s) \
+	HXM(f * 8 + 0, "fadd" s); HXM(f * 8 + 1, "fmul" s); \
+	HXM(f * 8 + 2, "fcom" s); HXM(f * 8 + 3, "fcom" s); \
+	HXM(f * 8 + 4, "fsub" s); HXM(f * 8 + 5, "fsubr" s); \
+	HXM(f * 8 + 6, "fdiv" s); HXM(f * 8 + 7, "fdivr" s)
+#define HXMI8(f, s) \
+	HXM(f * 8 + 0, "fiadd" s); HXM(f * 8 + 1, "fimul" s); \
+	HXM(f * 8 + 2, "ficom" s); HXM(f * 8 + 3, "ficom" s); \
+	HXM(f * 8 + 4, "fisub" s); HXM(f * 8 + 5, "fisubr" s); \
+	HXM(f * 8 + 6, "fidiv" s); HXM(f * 8 + 7, "fidivr" s)
+
+/* row: 0 m32fp (D8), 1 m32int (DA), 2 m64fp (DC), 3 m16int (DE) */
+static long double
+hx_mem(unsigned row, unsigned reg, uint16_t gcw, long double a,
+    const uint8_t *p, uint16_t *swp)
+{
+	uint16_t sw = 0, hcw;
+	long double r = a;
+
+	switch (row * 8 + reg) {
+	HXM8(0, "s");
+	HXMI8(1, "l");
+	HXM8(2, "l");
+	HXMI8(3, "s");
+	default:
+		break;
+	}
+	*swp = sw;
+	return (r);
+}
+
 /* ST0 = a, ST1 = b in, one result out (FYL2X, FPATAN, FYL2XP1). */
 #define HXP(b0, b1) case OPC(b0, b1): \
 	__asm__ volatile(X87_PRE ".byte " #b0 ", " #b1 X87_POST \
@@ -465,6 +505,16 @@ fp_merge(struct x86_cpu *cpu, uint16_t hsw, uint16_t ccmask)
 	uint16_t sw = fx_get16(cpu, FX_FSW), cw = fx_get16(cpu, FX_FCW);
 	uint16_t ex = hsw & 0x3f, unm = ex & ~cw & 0x3f;
 
+	/*
+	 * An unmasked pre-computation exception (#I, #D, #Z) stops the
+	 * operation: the post-computation flags the masked host run also
+	 * raised (#O #U #P) are not reported (SDM Vol 1 8.5).
+	 */
+	if (unm & (FSW_IE | FSW_DE | FSW_ZE)) {
+		ex &= FSW_IE | FSW_DE | FSW_ZE;
+		if (ccmask != FSW_CC)	/* compares still set C0-C3 */
+			ccmask = 0;
+	}
 	sw = (uint16_t)((sw | ex) & ~ccmask) | (hsw & ccmask);
 	if (unm)
 		sw |= FSW_ES | FSW_B;
@@ -630,7 +680,7 @@ env_load(struct x86_cpu *cpu, unsigned opsize, const uint8_t *e)
 			fdp = h[5];
 		}
 	}
-	fx_put16(cpu, FX_FCW, h[0]);
+	fx_put16(cpu, FX_FCW, h[0] & FCW_VALID);
 	fx_put16(cpu, FX_FSW, h[1]);
 	tw = h[2];
 	cpu->fxstate[FX_FTW] = 0;
@@ -769,7 +819,6 @@ fp_mem(struct x86_cpu *cpu, const struct x86_insn *in, uint64_t ea)
 			return (rc);
 		if (!st_src(cpu, 0, &a, &empty))
 			return (X86_OK);
-		v = hx_load(fmt, buf, host_cw(cpu), &sw);
 		if (empty) {
 			if (reg != 2 && reg != 3)
 				st_set(cpu, 0, a);
@@ -780,7 +829,17 @@ fp_mem(struct x86_cpu *cpu, const struct x86_insn *in, uint64_t ea)
 				st_pop(cpu);
 			return (X86_OK);
 		}
-		fp_arith(cpu, reg, 0, a, v, sw, reg == 3);
+		v = hx_mem((opc - 0xd8) / 2, reg, host_cw(cpu), a, buf, &sw);
+		if (reg == 2 || reg == 3) {
+			if (!fp_merge(cpu, sw, FSW_CC))
+				return (X86_OK);	/* no pop */
+		} else if (fp_merge(cpu, sw, FSW_C1)) {
+			st_set(cpu, 0, v);
+		} else {
+			return (X86_OK);
+		}
+		if (reg == 3)
+			st_pop(cpu);
 		return (X86_OK);
 	}
 	/* Loads, stores and control, by (opcode, reg). */
@@ -814,7 +873,9 @@ fp_mem(struct x86_cpu *cpu, const struct x86_insn *in, uint64_t ea)
 		rc = x86_vread(cpu, in->seg, ea, 2, buf);
 		if (rc != X86_OK)
 			return (rc);
-		memcpy(cpu->fxstate + FX_FCW, buf, 2);
+		/* reserved bits 7, 13-15 read back as 0 */
+		fx_put16(cpu, FX_FCW, (uint16_t)((buf[0] | buf[1] << 8) &
+		    FCW_VALID));
 		x86_fsw_update_es(cpu);
 		return (X86_OK);
 	case 0xd97:

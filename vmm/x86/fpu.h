@@ -46,6 +46,9 @@
 #define FSW_TOP		(7u << FSW_TOP_SHIFT)
 #define FSW_CC		(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)
 
+/* x87 control word bits that exist (Vol 1 8.1.5; 7, 13-15 reserved). */
+#define FCW_VALID	0x1f7f
+
 /* MXCSR (SDM Vol 1 10.2.3). */
 #define MXCSR_FLAGS	0x003f
 #define MXCSR_DAZ	0x0040

@@ -710,7 +710,8 @@ mmu_mmio1(struct x86_cpu *cpu, uint64_t gpa, unsigned size, bool write,
 			*val = ~0ull;
 		return (X86_OK);
 	}
-	rc = cpu->bus->mmio(cpu->bus_ctx, cpu->vcpuid, gpa, size, write, val);
+	rc = cpu->bus->mmio == NULL ? -1 :
+	    cpu->bus->mmio(cpu->bus_ctx, cpu->vcpuid, gpa, size, write, val);
 	if (rc == X86_EXIT) {
 		(void)mmu_log(cpu, gpa, size, false, write, write ? *val : 0);
 		mmu_exit_mmio(cpu, gpa, size, write, *val);
@@ -1176,7 +1177,8 @@ x86_io(struct x86_cpu *cpu, uint16_t port, unsigned size, bool in,
 			*val = 0xffffffff;
 		return (X86_OK);
 	}
-	rc = cpu->bus->pio(cpu->bus_ctx, cpu->vcpuid, port, size, in, val);
+	rc = cpu->bus->pio == NULL ? -1 :
+	    cpu->bus->pio(cpu->bus_ctx, cpu->vcpuid, port, size, in, val);
 	if (rc == X86_EXIT) {
 		(void)mmu_log(cpu, port, size, true, !in, in ? 0 : *val);
 		if (vx != NULL) {

@@ -105,8 +105,8 @@ x86_cond_k(const struct x86_cpu *cpu, unsigned cc)
 			case 3:
 				return ((a <= b) ^ (cc & 1));
 			case 6:
-				return ((x86_sext(a, size) < x86_sext(b, size)) ^
-				    (cc & 1));
+				return ((x86_sext(a, size) <
+				    x86_sext(b, size)) ^ (cc & 1));
 			default:
 				return ((x86_sext(a, size) <=
 				    x86_sext(b, size)) ^ (cc & 1));

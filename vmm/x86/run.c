@@ -175,7 +175,8 @@ x86_cpu_reset(struct x86_cpu *cpu)
 static inline unsigned
 ic_hash(uint64_t key)
 {
-	return ((unsigned)((key * 0x9e3779b97f4a7c15ull) >> 40) & (IC_HASH - 1));
+	return ((unsigned)((key * 0x9e3779b97f4a7c15ull) >> 40) &
+	    (IC_HASH - 1));
 }
 
 static void
@@ -321,7 +322,7 @@ exec_block(struct x86_cpu *cpu, const struct x86_block *b, unsigned max,
 		rc = in->fn(cpu, in);
 		if (X86_UNLIKELY(rc != X86_OK))
 			return (insn_abort(cpu, in, start, rc));
-		/* exact at every instruction: mmu.c ties the replay log to it */
+		/* exact at each instruction: mmu.c ties the replay log to it */
 		cpu->icount++;
 		if (X86_UNLIKELY(atomic_load_explicit(genp,
 		    memory_order_relaxed) != b->gen)) {
@@ -444,7 +445,7 @@ run_block(struct x86_cpu *cpu, unsigned max)
 				b = ic_build(cpu, b, key, gpa, hpage, csz);
 			if (b == NULL)
 				return (X86_OK);
-			/* (after an arena flush prev is unreachable: harmless) */
+			/* after an arena flush prev is unreachable: harmless */
 			prev->succ[prev->succ_rr] = b;
 			prev->succ_rr ^= 1;
 		}
@@ -525,7 +526,7 @@ exit_with(struct x86_cpu *cpu, enum vm_exitcode code)
 int
 x86_run(struct x86_cpu *cpu, struct vm_exit *exit)
 {
-	uint64_t icount0 = cpu->icount, retired;
+	uint64_t icount0 = cpu->icount, retired, turns = 0;
 	unsigned max;
 	bool shadow, tf;
 	int rc;
@@ -555,8 +556,10 @@ x86_run(struct x86_cpu *cpu, struct vm_exit *exit)
 			if (cpu->halted)
 				return (exit_with(cpu, VM_EXITCODE_HLT));
 		}
+		/* a fault loop retires nothing: count loop turns too */
 		if (cpu->run_budget != 0 &&
-		    cpu->icount - icount0 >= cpu->run_budget)
+		    (cpu->icount - icount0 >= cpu->run_budget ||
+		    ++turns >= cpu->run_budget))
 			return (exit_with(cpu, VM_EXITCODE_BOGUS));
 		shadow = cpu->intr_shadow != 0;
 		tf = (cpu->rflags & X86_TF) != 0;
@@ -585,7 +588,8 @@ x86_invalidate_code(struct x86_machine *m, uint64_t gpa, uint64_t len)
 		return;
 	end = (gpa + len - 1) >> 12;
 	for (p = gpa >> 12; p <= end && p < m->npages; p++)
-		if (atomic_load_explicit(&m->code_mark[p], memory_order_relaxed))
+		if (atomic_load_explicit(&m->code_mark[p],
+		    memory_order_relaxed))
 			atomic_fetch_add_explicit(&m->code_gen[p], 1,
 			    memory_order_release);
 }

@@ -429,7 +429,7 @@ static const struct sop op_f2[256] = {
 	[0x51] = { h_sqrtsd, 8, 0, 1 },
 	[0x58] = { h_addsd, 8, 0, 1 },
 	[0x59] = { h_mulsd, 8, 0, 1 },
-	[0x5a] = { h_cvtsd2ss, 4, 0, 1 },
+	[0x5a] = { h_cvtsd2ss, 8, 0, 1 },
 	[0x5c] = { h_subsd, 8, 0, 1 },
 	[0x5d] = { h_minsd, 8, 0, 1 },
 	[0x5e] = { h_divsd, 8, 0, 1 },
@@ -820,7 +820,7 @@ op_mov_lh(struct x86_cpu *cpu, const struct x86_insn *in, unsigned pfx)
 			return (ud(cpu));
 		/* MOVHLPS: low = src high; MOVLHPS: high = src low */
 		s = *xr(cpu, in->rm);
-		d->q[!high] = s.q[high];
+		d->q[high] = s.q[!high];
 		return (X86_OK);
 	}
 	rc = src_x(cpu, in, 8, false, &s);

@@ -10,8 +10,8 @@
 #include "vmm/x86/cpu.h"
 
 /*
- * RIP and exit conventions of these handlers (system.c's proposal; the
- * run loop is the authority, see run.c):
+ * RIP and exit conventions of these handlers (they follow the run-loop
+ * contract at the top of cpu.h):
  *  - On entry cpu->rip is the address of the NEXT instruction (the run
  *    loop advanced it by in->len); the instruction starts at
  *    cpu->rip - in->len.  A handler that transfers control (INT n, IRET,
@@ -29,6 +29,11 @@
  *    VM_EXITCODE_HLT (u.hlt.rflags) while cpu->halted stays set.
  *  - STI and MOV/POP SS set cpu->intr_shadow = 1; the run loop clears it
  *    after the next instruction retires and blocks interrupts meanwhile.
+ *  - INT n/INT3/INTO deliver at once; a fault while delivering is the
+ *    instruction's own fault (X86_FAULT, RIP rewound to the INT).  A
+ *    hardware task switch (far JMP/CALL to a TSS or task gate, IRET with
+ *    NT) that faults after its commit point delivers that fault in the
+ *    new task itself and returns X86_OK (SDM Vol 3 7.3).
  */
 #define X86_SYSOP(name) \
 	int name(struct x86_cpu *cpu, const struct x86_insn *in)

@@ -315,9 +315,18 @@ x86v_vcpu_reset(void *bvcpu)
 {
 	struct xvcpu *xv = bvcpu;
 
+	uint64_t base;
+
 	if (xvcpu_ready(xv) != 0)
 		return;
 	x86_cpu_reset(&xv->cpu);
+	/*
+	 * INIT keeps IA32_APIC_BASE (SDM Vol 3A 10.4.7.3): the local APIC
+	 * holds the authoritative copy.
+	 */
+	if (xv->xvm->plat != NULL && vplatform_rdmsr(xv->xvm->plat, xv->id,
+	    0x1b, &base) == 0)
+		xv->cpu.msr.apic_base = base;
 }
 
 static int
@@ -747,11 +756,14 @@ x86v_set_x2apic(void *bvcpu, bool enabled)
 	pthread_mutex_unlock(&xv->xvm->mtx);
 }
 
+/*
+ * No VM_CAP_IPI_EXIT: INIT and SIPI are handled in the engine (vmm.c
+ * run states), never sent to userland as VM_EXITCODE_IPI.
+ */
 const struct vmm_ops vmm_ops_x86 = {
 	.name = "x86 interpreter",
 	.caps = (1u << VM_CAP_HALT_EXIT) | (1u << VM_CAP_PAUSE_EXIT) |
-	    (1u << VM_CAP_UNRESTRICTED_GUEST) | (1u << VM_CAP_IPI_EXIT) |
-	    (1u << VM_CAP_MASK_HWINTR),
+	    (1u << VM_CAP_UNRESTRICTED_GUEST) | (1u << VM_CAP_MASK_HWINTR),
 	.init = x86v_init,
 	.cleanup = x86v_cleanup,
 	.vcpu_init = x86v_vcpu_init,
