@@ -28,7 +28,8 @@ record() {	# record <PASS|FAIL> <name>
 for t in "$B"/tests/unit/test_*; do
 	[ -x "$t" ] || continue
 	case "$t" in *.o|*.d) continue ;; esac
-	if out=$("$t" 2>&1); then
+	# A hung test must fail, not stall CI.
+	if out=$(timeout "${UNIT_TIMEOUT:-300}" "$t" 2>&1); then
 		record PASS "unit/$(basename "$t")"
 	else
 		echo "$out" | tail -40

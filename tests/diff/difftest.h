@@ -17,7 +17,8 @@
  * guest-physical RAM, identity mapped.
  */
 #define DT_RUN_VA	0x200000ull	/* native: prologue, epilogue, state */
-#define DT_CODE_VA	0x201000ull	/* the test code */
+#define DT_CODE_VA	0x201000ull	/* the test code: two pages */
+#define DT_CODE_SZ	8192
 #define DT_CODE_MAX	200
 #define DT_DATA_VA	0x210000ull	/* scratch data pages */
 #define DT_DATA_SZ	8192	/* two pages: accesses may straddle */

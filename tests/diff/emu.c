@@ -186,7 +186,7 @@ emu_init(void)
 	for (v = 0; v < 512; v++) {
 		uint64_t va = DT_HOLE_LO + ((uint64_t)v << 12);
 
-		if ((va >= DT_CODE_VA && va < DT_CODE_VA + 4096) ||
+		if ((va >= DT_CODE_VA && va < DT_CODE_VA + DT_CODE_SZ) ||
 		    (va >= DT_DATA_VA && va < DT_DATA_VA + DT_DATA_SZ) ||
 		    (va >= DT_STACK_VA && va < DT_STACK_VA + DT_STACK_SZ))
 			put64(PT_PA + 8 * (uint64_t)v, va | 0x7);
@@ -292,11 +292,14 @@ emu_run(const struct dt_case *c, struct dt_result *res)
 	memset(res, 0, offsetof(struct dt_result, data));
 	res->vector = -1;
 	/* past the page (not present) as well: never fetched */
-	memset(code, 0xcc, 4096 + DT_CODE_MAX + 1);
+	memset(code, 0xcc, DT_CODE_SZ + DT_CODE_MAX + 1);
 	memcpy(code + c->code_at, c->code, c->len);
 	code[c->code_at + c->len] = 0xf4;	/* hlt */
-	if (mach.code_gen != NULL && (DT_CODE_VA >> 12) < mach.npages)
-		atomic_fetch_add(&mach.code_gen[DT_CODE_VA >> 12], 1);
+	for (i = 0; i < DT_CODE_SZ / 4096; i++)
+		if (mach.code_gen != NULL && (DT_CODE_VA >> 12) + i <
+		    mach.npages)
+			atomic_fetch_add(&mach.code_gen[(DT_CODE_VA >> 12) + i],
+			    1);
 	dt_fill_memory(c, ram + DT_DATA_VA, ram + DT_STACK_VA);
 	ram[DT_VEC] = 0xff;
 	setup(c);

@@ -259,8 +259,9 @@ get_reg(const struct dt_gen *g, int enc, unsigned size)
 	return (v & smask(size));
 }
 
+/* A base or index register for a memory operand (never RSP). */
 static int
-pick_ptr_reg(struct dt_gen *g, bool index)
+pick_ptr_reg(struct dt_gen *g)
 {
 	int r, tries;
 
@@ -268,7 +269,6 @@ pick_ptr_reg(struct dt_gen *g, bool index)
 		r = (int)rng_below(&g->r, g->legacy8 ? 8 : 16);
 		if (r == RSP || (g->used & (1u << r)))
 			continue;
-		(void)index;
 		return (r);
 	}
 	abort();
@@ -298,22 +298,22 @@ mem_at(struct dt_gen *g, struct dt_op *op, uint64_t addr)
 	g->addr32 = rng_below(&g->r, 8) == 0;
 	switch (form) {
 	case 0: case 1:
-		op->base = pick_ptr_reg(g, false);
+		op->base = pick_ptr_reg(g);
 		break;
 	case 2: case 3:
-		op->base = pick_ptr_reg(g, false);
+		op->base = pick_ptr_reg(g);
 		op->dispsz = 1;
 		op->disp = (int8_t)rng_next(&g->r);
 		break;
 	case 4:
-		op->base = pick_ptr_reg(g, false);
+		op->base = pick_ptr_reg(g);
 		op->dispsz = 4;
 		op->disp = (int32_t)(rng_next(&g->r) & 0x8000ffff);
 		break;
 	case 5: case 6:
-		op->base = pick_ptr_reg(g, false);
+		op->base = pick_ptr_reg(g);
 		g->used |= 1u << op->base;
-		op->index = pick_ptr_reg(g, true);
+		op->index = pick_ptr_reg(g);
 		op->scale = (int)rng_below(&g->r, 4);
 		op->dispsz = (int)rng_below(&g->r, 3);
 		op->dispsz = op->dispsz == 2 ? 4 : op->dispsz;
@@ -322,7 +322,7 @@ mem_at(struct dt_gen *g, struct dt_op *op, uint64_t addr)
 		    : 0;
 		break;
 	case 7:
-		op->index = pick_ptr_reg(g, true);
+		op->index = pick_ptr_reg(g);
 		op->scale = (int)rng_below(&g->r, 4);
 		op->dispsz = 4;
 		op->disp = (int64_t)addr;

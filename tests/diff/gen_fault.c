@@ -26,6 +26,7 @@
  *   single_step       PUSHF; OR [RSP], TF; POPF, then a random instruction
  *                     (REP strings included): #DB after it (SDM Vol 3
  *                     17.3.1.4; a REP string traps after each iteration)
+ *   code_straddle     code crossing from the first code page to the second
  *   prefixes          one to four prefix bytes put in front of a random
  *                     instruction (see gen_prefixes), up to the 15-byte
  *                     limit and past it (#GP)
@@ -368,15 +369,35 @@ gen_fetch_fault(struct dt_gen *g)
 	len = c->len;
 	switch (rng_below(&g->r, len > 1 ? 3 : 2)) {
 	case 0:		/* completes, then the next fetch faults */
-		c->code_at = (uint16_t)(4096 - len);
+		c->code_at = (uint16_t)(DT_CODE_SZ - len);
 		break;
 	case 1:		/* completes well inside the page */
-		c->code_at = (uint16_t)(4096 - len - 5 - rng_below(&g->r, 8));
+		c->code_at = (uint16_t)(DT_CODE_SZ - len - 5 -
+		    rng_below(&g->r, 8));
 		break;
 	default:	/* straddles: 1 .. len-1 bytes in the page */
-		c->code_at = (uint16_t)(4096 - 1 - rng_below(&g->r, len - 1));
+		c->code_at = (uint16_t)(DT_CODE_SZ - 1 -
+		    rng_below(&g->r, len - 1));
 		break;
 	}
+}
+
+/*
+ * A random instruction, or a short flags_mix run, straddling the
+ * boundary between the two code pages, both present: decoded code that
+ * spans two pages (the decode cache and the fetch must join them).
+ */
+static void
+gen_code_straddle(struct dt_gen *g)
+{
+	struct dt_case *c = g->c;
+	const struct dt_family *f = random_mem_family(g);
+
+	if (rng_below(&g->r, 3) == 0)
+		f = dt_find_family(rng_below(&g->r, 2) ? "flags_mix" : "smc");
+	/* first, so that addresses the generator computes are right */
+	c->code_at = (uint16_t)(4096 - 1 - rng_below(&g->r, 8));
+	f->gen(g);
 }
 
 static void
@@ -411,6 +432,7 @@ const struct dt_family dt_fault_families[] = {
 	{ "segment_override", gen_segment_override, NULL },
 	{ "prefixes", gen_prefixes, NULL },
 	{ "fetch_fault", gen_fetch_fault, NULL },
+	{ "code_straddle", gen_code_straddle, NULL },
 	{ "single_step", gen_single_step, NULL },
 	{ NULL, NULL, NULL },
 };

@@ -143,7 +143,8 @@ child(struct dt_case *cases, struct dt_result *res, int cmd_fd, int done_fd)
 	unsigned end;
 	int32_t rel;
 
-	map_fixed(DT_RUN_VA, 0x2000, PROT_READ | PROT_WRITE | PROT_EXEC);
+	map_fixed(DT_RUN_VA, DT_CODE_VA - DT_RUN_VA + DT_CODE_SZ,
+	    PROT_READ | PROT_WRITE | PROT_EXEC);
 	map_fixed(DT_DATA_VA, DT_DATA_SZ, PROT_READ | PROT_WRITE);
 	map_fixed(DT_STACK_VA, DT_STACK_SZ, PROT_READ | PROT_WRITE);
 	build_runner();
@@ -170,10 +171,10 @@ child(struct dt_case *cases, struct dt_result *res, int cmd_fd, int done_fd)
 			 * (see gen_fetch_fault for what cases may do there).
 			 */
 			end = c->code_at + c->len;
-			memset(code, 0xcc, 4096);
-			memcpy(code + c->code_at, c->code, end <= 4096 ?
-			    c->len : 4096 - c->code_at);
-			if (end + 5 <= 4096) {
+			memset(code, 0xcc, DT_CODE_SZ);
+			memcpy(code + c->code_at, c->code, end <= DT_CODE_SZ ?
+			    c->len : DT_CODE_SZ - c->code_at);
+			if (end + 5 <= DT_CODE_SZ) {
 				code[end] = 0xe9;
 				rel = (int32_t)(RUN_EPI - (DT_CODE_VA + end + 5));
 				memcpy(code + end + 1, &rel, 4);

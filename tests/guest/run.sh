@@ -46,6 +46,8 @@ guest_args() {
 	smp*)
 		# Four vCPUs: the guest starts the APs with INIT/SIPI.
 		if [ $qemu -eq 1 ]; then echo "-smp|4"; else echo "-c|4"; fi ;;
+	x2apic)
+		if [ $qemu -eq 1 ]; then echo "-cpu|max,+x2apic"; else echo "-x"; fi ;;
 	esac
 }
 

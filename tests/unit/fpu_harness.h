@@ -194,6 +194,8 @@ tm_exec1(struct tmach *t, const uint8_t *code, size_t len)
 #define F_MM0		0x60
 #define F_MM1		0x68
 #define F_MEM		0x70	/* memory operand area [rdi+0x70], 0x80 bytes */
+#define F_RDX		0xf0
+#define F_RCX		0xf8
 #define F_FX		0x200	/* FXSAVE64 image */
 #define F_SIZE		0x400
 
@@ -235,9 +237,13 @@ frame_code(uint8_t *p, const uint8_t *insn, size_t ilen, bool mmx)
 		0xf3, 0x0f, 0x6f, 0x47, F_XMM0,		/* movdqu */
 		0xf3, 0x0f, 0x6f, 0x4f, F_XMM1,
 		0x48, 0x8b, 0x47, F_RAX,		/* mov rax */
+		0x48, 0x8b, 0x97, F_RDX, 0, 0, 0,	/* mov rdx */
+		0x48, 0x8b, 0x8f, F_RCX, 0, 0, 0,	/* mov rcx */
 	};
 	static const uint8_t epi[] = {
 		0x48, 0x89, 0x47, F_RAX,
+		0x48, 0x89, 0x97, F_RDX, 0, 0, 0,
+		0x48, 0x89, 0x8f, F_RCX, 0, 0, 0,
 		0x9c, 0x8f, 0x47, F_RFL,		/* pushfq; pop */
 		0x48, 0x0f, 0xae, 0x87, 0x00, 0x02, 0x00, 0x00, /* fxsave64 */
 		0xdb, 0xe3,
@@ -311,6 +317,7 @@ frame_cmp(const char *what, const struct frame *a, const struct frame *b,
 			goto diff;
 	if (memcmp(x + 160, y + 160, 32) != 0 ||
 	    memcmp(a->b + F_RAX, b->b + F_RAX, 8) != 0 ||
+	    memcmp(a->b + F_RDX, b->b + F_RDX, 16) != 0 ||
 	    memcmp(a->b + F_MEM, b->b + F_MEM, 0x80) != 0)
 		goto diff;
 	memcpy(&fa, a->b + F_RFL, 8);

@@ -265,12 +265,14 @@ test_x87_diff(void **state)
 	static struct frame a, b;
 	size_t i, it, bad = 0, runs = 0;
 	char what[96];
+	size_t iters = getenv("FPU_TEST_ITERS") != NULL ?
+	    strtoul(getenv("FPU_TEST_ITERS"), NULL, 0) : 96;
 	uint16_t cw;
 
 	for (i = 0; i < sizeof(xcases) / sizeof(xcases[0]); i++) {
 		const struct xcase *c = &xcases[i];
 
-		for (it = 0; it < 96; it++) {
+		for (it = 0; it < iters; it++) {
 			memset(a.b, 0, sizeof(a.b));
 			fill(a.b + F_ST1, 32, K_X);
 			fill(a.b + F_MEM, 0x80, c->kind);

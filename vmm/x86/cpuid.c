@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "vmm/x86/fpu.h"
 #include "vmm/x86/mmu.h"
 
 enum { EAX, EBX, ECX, EDX };
@@ -43,6 +44,7 @@ static const struct cpuid_feature cpuid_features[] = {
 	{ 0x1, ECX, 0, "pni" },		/* SSE3 */
 	{ 0x1, ECX, 9, "ssse3" },
 	{ 0x1, ECX, 19, "sse4_1" },
+	{ 0x1, ECX, 20, "sse4_2" },	/* PCMPxSTRx, CRC32 */
 	{ 0x1, ECX, 26, "xsave" },	/* x87 | SSE components, leaf 0xD */
 	{ 0x7, EBX, 13, "fcs_fds_dep" },	/* FCS/FDS saved as 0 */
 	{ 0x1, ECX, 13, "cx16" },
@@ -203,6 +205,8 @@ x86_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf,
 			out[ECX] |= 1u << 24;
 		if (cpu->cr4 & X86_CR4_OSXSAVE)
 			out[ECX] |= 1u << 27;		/* OSXSAVE */
+		if (!x86_sse_host_full())	/* sse.c runs them on the host */
+			out[ECX] &= ~(1u << 0 | 1u << 9 | 1u << 19 | 1u << 20);
 		return;
 	case 0xd:
 		/* XSAVE (SDM Vol 1 13.2): x87 | SSE, standard format only */

@@ -620,6 +620,9 @@ x86_decode(const uint8_t *p, unsigned avail, unsigned csz,
 		in->seg = (uint8_t)seg;
 	in->len = (uint8_t)fs.i;
 	in->fn = oi->fn != NULL ? oi->fn : x86_op_ud;
+	/* 63 is MOVSXD in 64-bit mode (Table A-2 footnote). */
+	if (csz == 8 && in->map == 0 && b == 0x63)
+		in->fn = x86_op_movsxd;
 
 	if ((f & D_UD) || (csz == 8 && (f & D_INV64)) ||
 	    (csz != 8 && (f & D_ONLY64)) ||
@@ -628,9 +631,6 @@ x86_decode(const uint8_t *p, unsigned avail, unsigned csz,
 		in->fn = x86_op_ud;
 		f |= D_END;
 	}
-	/* 63 is MOVSXD in 64-bit mode (Table A-2 footnote). */
-	if (csz == 8 && in->map == 0 && b == 0x63)
-		in->fn = x86_op_movsxd;
 	/* 40-4F are REX in 64-bit mode: never reached as opcodes there. */
 	if ((f & D_STR) && in->rep != 0)
 		f |= D_END;

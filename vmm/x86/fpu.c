@@ -499,8 +499,10 @@ x86_fsw_update_es(struct x86_cpu *cpu)
  * the condition codes in `ccmask` are taken from the host.  Returns true
  * when the result may be stored (no unmasked exception other than #P).
  */
+#define CC_CMP	0x10000u	/* compare: C0-C3 set even when unmasked */
+
 static bool
-fp_merge(struct x86_cpu *cpu, uint16_t hsw, uint16_t ccmask)
+fp_merge(struct x86_cpu *cpu, uint16_t hsw, unsigned ccmask)
 {
 	uint16_t sw = fx_get16(cpu, FX_FSW), cw = fx_get16(cpu, FX_FCW);
 	uint16_t ex = hsw & 0x3f, unm = ex & ~cw & 0x3f;
@@ -512,10 +514,11 @@ fp_merge(struct x86_cpu *cpu, uint16_t hsw, uint16_t ccmask)
 	 */
 	if (unm & (FSW_IE | FSW_DE | FSW_ZE)) {
 		ex &= FSW_IE | FSW_DE | FSW_ZE;
-		if (ccmask != FSW_CC)	/* compares still set C0-C3 */
+		if (!(ccmask & CC_CMP))	/* compares still set C0-C3 */
 			ccmask = 0;
 	}
-	sw = (uint16_t)((sw | ex) & ~ccmask) | (hsw & ccmask);
+	ccmask &= FSW_CC;
+	sw = (uint16_t)(((sw | ex) & ~ccmask) | (hsw & ccmask));
 	if (unm)
 		sw |= FSW_ES | FSW_B;
 	fx_put16(cpu, FX_FSW, sw);
@@ -680,7 +683,7 @@ env_load(struct x86_cpu *cpu, unsigned opsize, const uint8_t *e)
 			fdp = h[5];
 		}
 	}
-	fx_put16(cpu, FX_FCW, h[0] & FCW_VALID);
+	fx_put16(cpu, FX_FCW, (uint16_t)((h[0] & FCW_VALID) | FCW_ONE));
 	fx_put16(cpu, FX_FSW, h[1]);
 	tw = h[2];
 	cpu->fxstate[FX_FTW] = 0;
@@ -831,7 +834,7 @@ fp_mem(struct x86_cpu *cpu, const struct x86_insn *in, uint64_t ea)
 		}
 		v = hx_mem((opc - 0xd8) / 2, reg, host_cw(cpu), a, buf, &sw);
 		if (reg == 2 || reg == 3) {
-			if (!fp_merge(cpu, sw, FSW_CC))
+			if (!fp_merge(cpu, sw, FSW_CC | CC_CMP))
 				return (X86_OK);	/* no pop */
 		} else if (fp_merge(cpu, sw, FSW_C1)) {
 			st_set(cpu, 0, v);
@@ -858,9 +861,13 @@ fp_mem(struct x86_cpu *cpu, const struct x86_insn *in, uint64_t ea)
 	case 0xdf2: case 0xdf3: fmt = MF_I16; goto store;
 	case 0xdf6: fmt = MF_BCD; goto store;
 	case 0xdf7: fmt = MF_I64; goto store;
-	case 0xdb1: fmt = MF_TT32; goto store;
-	case 0xdd1: fmt = MF_TT64; goto store;
-	case 0xdf1: fmt = MF_TT16; goto store;
+	case 0xdb1:		/* FISTTP: SSE3 */
+	case 0xdd1:
+	case 0xdf1:
+		if (!x86_sse_host_full())
+			return (x86_raise(cpu, IDT_UD, -1));
+		fmt = opc == 0xdb ? MF_TT32 : opc == 0xdd ? MF_TT64 : MF_TT16;
+		goto store;
 	case 0xd94:
 		return (fp_ldenv(cpu, in, false));
 	case 0xdd4:
@@ -873,9 +880,9 @@ fp_mem(struct x86_cpu *cpu, const struct x86_insn *in, uint64_t ea)
 		rc = x86_vread(cpu, in->seg, ea, 2, buf);
 		if (rc != X86_OK)
 			return (rc);
-		/* reserved bits 7, 13-15 read back as 0 */
-		fx_put16(cpu, FX_FCW, (uint16_t)((buf[0] | buf[1] << 8) &
-		    FCW_VALID));
+		/* reserved bits 7, 13-15 read back as 0, bit 6 as 1 */
+		fx_put16(cpu, FX_FCW, (uint16_t)(((buf[0] | buf[1] << 8) &
+		    FCW_VALID) | FCW_ONE));
 		x86_fsw_update_es(cpu);
 		return (X86_OK);
 	case 0xd97:
@@ -961,8 +968,12 @@ fp_compare(struct x86_cpu *cpu, unsigned i, bool unordered, bool eflags,
 	} else {
 		(void)hx_bin(unordered ? OPC(0xdd, 0xe1) : OPC(0xd8, 0xd1),
 		    host_cw(cpu), a, b, NULL, &sw);
-		if (!fp_merge(cpu, sw, eflags ? FSW_C1 : FSW_CC))
+		if (!fp_merge(cpu, sw, eflags ? FSW_C1 : FSW_CC | CC_CMP)) {
+			/* EFLAGS are written even then (unordered for #I) */
+			if (eflags)
+				fp_set_eflags(cpu, sw);
 			return;
+		}
 	}
 	if (eflags) {
 		fp_set_eflags(cpu, sw);
@@ -1038,7 +1049,7 @@ fp_d9_reg(struct x86_cpu *cpu, unsigned modrm)
 			return (X86_OK);
 		}
 		(void)hx_un(op, host_cw(cpu), a, &sw);
-		(void)fp_merge(cpu, sw, FSW_CC);
+		(void)fp_merge(cpu, sw, FSW_CC | CC_CMP);
 		return (X86_OK);
 	case 0xe5:	/* FXAM: never faults, classifies empty too */
 		a = st_get(cpu, 0);

@@ -46,8 +46,9 @@
 #define FSW_TOP		(7u << FSW_TOP_SHIFT)
 #define FSW_CC		(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)
 
-/* x87 control word bits that exist (Vol 1 8.1.5; 7, 13-15 reserved). */
-#define FCW_VALID	0x1f7f
+/* x87 control word bits that exist (Vol 1 8.1.5; 6, 7, 13-15 reserved). */
+#define FCW_VALID	0x1f3f
+#define FCW_ONE		0x0040	/* bit 6 reads as 1 (as the hardware does) */
 
 /* MXCSR (SDM Vol 1 10.2.3). */
 #define MXCSR_FLAGS	0x003f
@@ -141,5 +142,7 @@ int	x86_op_xgetsetbv(struct x86_cpu *cpu, const struct x86_insn *in)
 	    X86_WUR;
 /* sse.c: every MMX/SSE opcode of maps 0F, 0F38, 0F3A */
 X86_OP(x86_op_sse);
+/* The host has SSE3..SSE4.2 to execute them with (cpuid.c asks). */
+bool	x86_sse_host_full(void);
 
 #endif /* _VMM_X86_FPU_H_ */

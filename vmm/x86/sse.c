@@ -1485,6 +1485,79 @@ sse_map2(struct x86_cpu *cpu, const struct x86_insn *in, unsigned pfx)
 
 /* ---- 0F3A ---- */
 
+/*
+ * PCMPESTRM/ESTRI/ISTRM/ISTRI (SSE4.2): the host instruction with the
+ * same imm8 (one asm statement per imm8 value, fixed registers: xmm1 =
+ * first operand, xmm2 = second, EAX/EDX lengths, results in ECX or
+ * XMM0 and in CF ZF SF OF).
+ */
+struct pcmp_out {
+	v128		x0;
+	uint64_t	rcx;
+	uint8_t		cf, zf, sf, of;
+};
+
+#define PCMP1(pre, i) case i: \
+	__asm__ volatile("movdqu %[a], %%xmm1\n\tmovdqu %[b], %%xmm2\n\t" \
+	    ".byte " pre ", 0xca, " #i "\n\tmovdqu %%xmm0, %[r]" \
+	    : [r] "=m" (o->x0), "=c" (o->rcx), "=@ccc" (o->cf), \
+	    "=@ccz" (o->zf), "=@ccs" (o->sf), "=@cco" (o->of) \
+	    : [a] "m" (*a), [b] "m" (*b), "a" (rax), "d" (rdx) \
+	    : "xmm0", "xmm1", "xmm2"); break
+#define PCMP4(p, n) PCMP1(p, n); PCMP1(p, (n)+1); PCMP1(p, (n)+2); \
+	PCMP1(p, (n)+3)
+#define PCMP16(p, n) PCMP4(p, n); PCMP4(p, (n)+4); PCMP4(p, (n)+8); \
+	PCMP4(p, (n)+12)
+#define PCMP64(p, n) PCMP16(p, n); PCMP16(p, (n)+16); PCMP16(p, (n)+32); \
+	PCMP16(p, (n)+48)
+#define PCMPFN(name, pre) \
+static void \
+name(unsigned imm, const v128 *a, const v128 *b, uint64_t rax, \
+    uint64_t rdx, struct pcmp_out *o) \
+{ \
+	switch (imm & 0xff) { \
+	PCMP64(pre, 0); PCMP64(pre, 64); PCMP64(pre, 128); \
+	PCMP64(pre, 192); \
+	default: \
+		break; \
+	} \
+}
+PCMPFN(pcmp_estrm, "0x66, 0x0f, 0x3a, 0x60")
+PCMPFN(pcmp_estri, "0x66, 0x0f, 0x3a, 0x61")
+PCMPFN(pcmp_istrm, "0x66, 0x0f, 0x3a, 0x62")
+PCMPFN(pcmp_istri, "0x66, 0x0f, 0x3a, 0x63")
+PCMPFN(pcmp_estrm64, "0x66, 0x48, 0x0f, 0x3a, 0x60")
+PCMPFN(pcmp_estri64, "0x66, 0x48, 0x0f, 0x3a, 0x61")
+
+static int
+op_pcmpstr(struct x86_cpu *cpu, const struct x86_insn *in)
+{
+	static void (*const fn[2][4])(unsigned, const v128 *, const v128 *,
+	    uint64_t, uint64_t, struct pcmp_out *) = {
+		{ pcmp_estrm, pcmp_estri, pcmp_istrm, pcmp_istri },
+		{ pcmp_estrm64, pcmp_estri64, pcmp_istrm, pcmp_istri },
+	};
+	unsigned k = in->opcode - 0x60;
+	struct pcmp_out o;
+	v128 a, b;
+	int rc;
+
+	rc = src_x(cpu, in, 16, false, &b);
+	if (rc != X86_OK)
+		return (rc);
+	a = *xr(cpu, in->reg);
+	memset(&o, 0, sizeof(o));
+	fn[(in->rex & 8) != 0][k]((unsigned)in->imm, &a, &b,
+	    cpu->gpr[X86_RAX], cpu->gpr[X86_RDX], &o);
+	if (k & 1)
+		cpu->gpr[X86_RCX] = o.rcx;
+	else
+		*xr(cpu, 0) = o.x0;
+	x86_set_arith(cpu, (o.cf ? X86_CF : 0) | (o.zf ? X86_ZF : 0) |
+	    (o.sf ? X86_SF : 0) | (o.of ? X86_OF : 0));
+	return (X86_OK);
+}
+
 /* PALIGNR on n-byte registers: (d:s) >> 8 * imm. */
 static void
 palignr(uint8_t *r, const uint8_t *d, const uint8_t *s, unsigned n,
@@ -1745,6 +1818,8 @@ sse_map3(struct x86_cpu *cpu, const struct x86_insn *in, unsigned pfx)
 		return (op_pinsr(cpu, in));
 	case 0x40: case 0x41:
 		return (op_dpp(cpu, in));
+	case 0x60: case 0x61: case 0x62: case 0x63:
+		return (op_pcmpstr(cpu, in));
 	default:
 		return (ud(cpu));
 	}
@@ -1850,6 +1925,33 @@ sse_map1(struct x86_cpu *cpu, const struct x86_insn *in, unsigned pfx)
 }
 
 /*
+ * The host must have what it executes for the guest: SSE3 SSSE3 SSE4.1
+ * SSE4.2 (every x86-64 host since about 2011).  Without them, CPUID
+ * hides them (cpuid.c) and they are #UD rather than a host SIGILL.
+ */
+bool
+x86_sse_host_full(void)
+{
+	static int ok = -1;
+
+	if (ok < 0)
+		ok = __builtin_cpu_supports("sse3") &&
+		    __builtin_cpu_supports("ssse3") &&
+		    __builtin_cpu_supports("sse4.1") &&
+		    __builtin_cpu_supports("sse4.2");
+	return (ok != 0);
+}
+
+/* SSE3 opcodes of the 0F map (F2/F3/66 forms). */
+static bool
+is_sse3(unsigned op, unsigned pfx)
+{
+	return ((pfx >= 1 && (op == 0x7c || op == 0x7d || op == 0xd0)) ||
+	    (pfx == 2 && (op == 0x12 || op == 0x16)) ||
+	    (pfx == 3 && (op == 0x12 || op == 0xf0)));
+}
+
+/*
  * Every MMX/SSE opcode of the 0F, 0F38 and 0F3A maps (decode.c).  The
  * mandatory prefix: F3 or F2 (the last one seen) wins over 66 (SDM Vol 2
  * 2.1.2).
@@ -1859,6 +1961,9 @@ X86_OP(x86_op_sse)
 	unsigned pfx = in->rep == 0xf3 ? 2 : in->rep == 0xf2 ? 3 :
 	    in->opsz_prefix ? 1 : 0;
 
+	if (X86_UNLIKELY(!x86_sse_host_full()) && (in->map != 1 ||
+	    is_sse3(in->opcode, pfx)))
+		return (ud(cpu));
 	if (in->map == 1)
 		return (sse_map1(cpu, in, pfx));
 	if (in->map == 2)

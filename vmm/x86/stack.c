@@ -227,10 +227,8 @@ X86_OP(x86_op_enter)
 	rc = x86_vptr(cpu, X86_SS, sp, 1, X86_ACC_W, &hp);
 	if (rc != X86_OK)
 		return (rc);
-	if (size == 2)
-		wr_reg(cpu, X86_RBP, 2, 1, frame);
-	else
-		cpu->gpr[X86_RBP] = (cpu->gpr[X86_RBP] & ~m) | (frame & m);
+	/* BP, EBP or RBP by operand size (SDM Vol 2 ENTER) */
+	wr_reg(cpu, X86_RBP, size, 1, frame);
 	x86_set_sp(cpu, sp);
 	return (X86_OK);
 }

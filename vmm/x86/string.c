@@ -232,17 +232,22 @@ str_run(struct x86_cpu *cpu, const struct x86_insn *in, str_fn fn,
     bool cond, bool bulk)
 {
 	struct str s;
-	uint64_t c, n, done = 0;
+	uint64_t c, n, done = 0, chunk = X86_STR_CHUNK;
 	int rc;
 
 	str_init(cpu, in, &s);
 	if (in->rep == 0)
 		return (fn(cpu, in, &s));
+	/* single-stepping traps after every iteration (SDM Vol 3 17.3.1.4) */
+	if (cpu->rflags & X86_TF) {
+		chunk = 1;
+		bulk = false;
+	}
 	for (;;) {
 		c = rd_reg(cpu, X86_RCX, s.asz, 1);
 		if (c == 0)
 			return (X86_OK);
-		if (done >= X86_STR_CHUNK) {
+		if (done >= chunk) {
 			/* come back to this instruction after a look around */
 			cpu->rip -= in->len;
 			if (cpu->csz != 8)
