@@ -49,13 +49,6 @@ needs_numa(void)
 }
 
 static int
-needs_bootrom(void)
-{
-	return (get_config_value("lpc.bootrom") != NULL ||
-	    get_config_value("bootrom") != NULL);
-}
-
-static int
 needs_tpm(void)
 {
 	return (find_config_node("tpm") != NULL);
@@ -65,23 +58,6 @@ static int
 needs_testdev(void)
 {
 	return (get_config_bool_default("lpc.pc-testdev", false));
-}
-
-/* COM1-COM4 exist; of their backends only stdio does so far. */
-static int
-needs_com_backend(void)
-{
-	const char *path;
-	char key[sizeof("lpc.comN.path")];
-	int unit;
-
-	for (unit = 1; unit <= 4; unit++) {
-		snprintf(key, sizeof(key), "lpc.com%d.path", unit);
-		path = get_config_value(key);
-		if (path != NULL && strcmp(path, "stdio") != 0)
-			return (1);
-	}
-	return (0);
 }
 
 static int
@@ -104,10 +80,8 @@ static const struct {
 	{ "snapshot restore (-r)", needs_restore },
 	{ "the GDB server (-G, gdb.port)", needs_gdb },
 	{ "NUMA domains (-n, domains.*)", needs_numa },
-	{ "the boot ROM (-l bootrom, bootrom)", needs_bootrom },
 	{ "the TPM device (-l tpm, tpm.*)", needs_tpm },
 	{ "pc-testdev (-l pc-testdev)", needs_testdev },
-	{ "a COM port backend other than stdio (-l comN)", needs_com_backend },
 	{ "QEMU fw_cfg (lpc.fwcfg=qemu, -f)", needs_qemu_fwcfg },
 };
 

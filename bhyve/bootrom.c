@@ -5,7 +5,8 @@
  * One VM_BOOTROM segment holds [VARS][ROM]; the ROM part is mapped
  * read/execute ending at 4 GiB, the VARS part read-write just below it.
  * The variable store is copied from its file at start and written back
- * at exit (atexit), since guest memory segments are memfds.
+ * at exit (atexit) from a mapping of our own, since guest memory
+ * segments are memfds.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -199,9 +200,26 @@ bootrom_init(struct vmctx *ctx)
 		memcpy(low, seg + varsize + romsize - legacy, legacy);
 	close(romfd);
 	if (varfd >= 0) {
+		/*
+		 * Our own mapping of the store's pages (mremap of a shared
+		 * mapping with old size 0 duplicates it): it outlives the
+		 * VM's, which teardown unmaps before exit handlers run.
+		 */
+		uint8_t *dup = mremap(seg, 0, varsize, MREMAP_MAYMOVE);
+
+		if (dup == MAP_FAILED) {
+			fprintf(stderr, "bootrom: cannot map the variable "
+			    "store: %s\n", strerror(errno));
+			close(varfd);
+			return (-1);
+		}
 		pthread_mutex_lock(&vars.lock);
+		if (vars.fd >= 0) {
+			close(vars.fd);
+			(void)munmap(vars.mem, vars.len);
+		}
 		vars.fd = varfd;
-		vars.mem = seg;
+		vars.mem = dup;
 		vars.len = varsize;
 		pthread_mutex_unlock(&vars.lock);
 		if (!vars.atexit_done) {

@@ -265,6 +265,55 @@ le_put(uint8_t *p, uint64_t v, int n)
 }
 
 static int
+fill_smbios_params(struct vmctx *ctx, const uint8_t *uuid,
+    struct smbios_params *sp)
+{
+	struct bhyve_topology topo;
+
+	if (bhyve_get_topology(&topo) != 0)
+		return (-1);
+	memset(sp, 0, sizeof(*sp));
+	sp->lowmem = vm_get_lowmem_size(ctx);
+	sp->highmem = vm_get_highmem_size(ctx);
+	sp->sockets = topo.sockets;
+	sp->cores = topo.cores;
+	sp->threads = topo.threads;
+	memcpy(sp->uuid, uuid, 16);
+	return (0);
+}
+
+/*
+ * SMBIOS as QEMU offers it to firmware: "etc/smbios/smbios-anchor" (the
+ * entry point, table address 0 for the firmware to fill in) and
+ * "etc/smbios/smbios-tables" (the structures).
+ */
+static int
+fwcfg_smbios(struct vmctx *ctx, struct qemu_fwcfg *fc, const uint8_t *uuid)
+{
+	struct smbios_params sp;
+	uint8_t *buf;
+	long len;
+	int error;
+
+	if (fill_smbios_params(ctx, uuid, &sp) != 0)
+		return (-1);
+	buf = malloc(SMBIOS_MAXLEN);
+	if (buf == NULL)
+		return (-1);
+	len = smbios_build(&sp, 0, buf, SMBIOS_MAXLEN);
+	if (len < 0)
+		fprintf(stderr, "warning: no SMBIOS in fw_cfg: %s\n",
+		    strerror((int)-len));
+	error = len < 0 ? 0 :
+	    qemu_fwcfg_add_file(fc, "etc/smbios/smbios-anchor", buf,
+	    SMBIOS_EPS_LEN) |
+	    qemu_fwcfg_add_file(fc, "etc/smbios/smbios-tables",
+	    buf + SMBIOS_TABLE_OFF, (uint32_t)(len - SMBIOS_TABLE_OFF));
+	free(buf);
+	return (error);
+}
+
+static int
 fwcfg_setup(struct vmctx *ctx, int ncpus, const struct acpi_tables *acpi,
     const uint8_t *uuid)
 {
@@ -304,6 +353,7 @@ fwcfg_setup(struct vmctx *ctx, int ncpus, const struct acpi_tables *acpi,
 			    script, (uint32_t)slen);
 		free(script);
 	}
+	error |= fwcfg_smbios(ctx, fc, uuid);
 	if (error != 0 || fwcfg_bootorder(fc) != 0) {
 		fprintf(stderr, "fw_cfg: cannot set up its items\n");
 		return (-1);
@@ -321,7 +371,6 @@ static int
 build_tables(struct vmctx *ctx, int ncpus, bool in_memory,
     struct acpi_tables *acpi, bool *have_acpi, const uint8_t *uuid)
 {
-	struct bhyve_topology topo;
 	struct acpi_params ap;
 	struct smbios_params sp;
 	uint32_t slots = bhyve_firmware_pci_slots();
@@ -347,24 +396,15 @@ build_tables(struct vmctx *ctx, int ncpus, bool in_memory,
 	}
 	if (!in_memory)
 		return (0);
+	/* Too many vCPUs for the space: the guest has ACPI still. */
 	if (get_config_bool_default("x86.mptable", true) &&
-	    (error = mptable_install(ctx, ncpus, slots)) != 0) {
-		fprintf(stderr, "MP table: %s\n", strerror(-error));
+	    (error = mptable_install(ctx, ncpus, slots)) != 0)
+		fprintf(stderr, "warning: no MP table: %s\n", strerror(-error));
+	if (fill_smbios_params(ctx, uuid, &sp) != 0)
 		return (-1);
-	}
-	if (bhyve_get_topology(&topo) != 0)
-		return (-1);
-	memset(&sp, 0, sizeof(sp));
-	sp.lowmem = vm_get_lowmem_size(ctx);
-	sp.highmem = vm_get_highmem_size(ctx);
-	sp.sockets = topo.sockets;
-	sp.cores = topo.cores;
-	sp.threads = topo.threads;
-	memcpy(sp.uuid, uuid, 16);
-	if ((error = smbios_install(ctx, &sp)) != 0) {
-		fprintf(stderr, "SMBIOS tables: %s\n", strerror(-error));
-		return (-1);
-	}
+	if ((error = smbios_install(ctx, &sp)) != 0)
+		fprintf(stderr, "warning: no SMBIOS tables: %s\n",
+		    strerror(-error));
 	return (0);
 }
 

@@ -1249,21 +1249,16 @@ devinst_free(struct pci_devinst *pi)
 	free(pi);
 }
 
-static int
-pci_create_devinst(struct vmctx *ctx, int bus, int slot, int func,
-    config_node_t *nvl)
+int
+pci_emul_init_devinst(struct vmctx *ctx, int bus, int slot, int func,
+    const struct pci_devemu *pde, config_node_t *nvl)
 {
-	const struct pci_devemu *pde;
 	struct pci_devinst *pi;
-	const char *dev;
 
-	dev = get_config_value_node(nvl, "device");
-	pde = dev != NULL ? pci_emul_finddev(dev) : NULL;
-	if (pde == NULL || pde->pe_init == NULL) {
-		fprintf(stderr, "pci slot %d:%d:%d: device \"%s\" cannot be "
-		    "created\n", bus, slot, func, dev != NULL ? dev : "");
+	if (pci_find_devinst(bus, slot, func) != NULL || bus < 0 ||
+	    bus > PCI_BUSMAX || slot < 0 || slot > PCI_SLOTMAX || func < 0 ||
+	    func > PCI_FUNCMAX || pde->pe_init == NULL)
 		return (-1);
-	}
 	if (pci.bus[bus] == NULL) {
 		pci.bus[bus] = calloc(1, sizeof(*pci.bus[bus]));
 		if (pci.bus[bus] == NULL)
@@ -1294,6 +1289,23 @@ pci_create_devinst(struct vmctx *ctx, int bus, int slot, int func,
 		return (-1);
 	}
 	return (0);
+}
+
+static int
+pci_create_devinst(struct vmctx *ctx, int bus, int slot, int func,
+    config_node_t *nvl)
+{
+	const struct pci_devemu *pde;
+	const char *dev;
+
+	dev = get_config_value_node(nvl, "device");
+	pde = dev != NULL ? pci_emul_finddev(dev) : NULL;
+	if (pde == NULL || pde->pe_init == NULL) {
+		fprintf(stderr, "pci slot %d:%d:%d: device \"%s\" cannot be "
+		    "created\n", bus, slot, func, dev != NULL ? dev : "");
+		return (-1);
+	}
+	return (pci_emul_init_devinst(ctx, bus, slot, func, pde, nvl));
 }
 
 /* Walk pci.B.S.F in numeric order (nodes were checked at startup). */
@@ -1400,7 +1412,9 @@ init_pci(struct vmctx *ctx)
 	pci.ctx = ctx;
 	pci.cf8 = 0;
 	pci.mmio32_base = vm_get_lowmem_limit(ctx);
-	pci_irq_init(ctx);
+	/* Unless instances were created already (tests), reset PIRQs. */
+	if (pci_emul_bus0_slots() == 0)
+		pci_irq_init(ctx);
 	if (create_all(ctx) != 0 || assign_bars() != 0)
 		return (-1);
 	mark_multifunction();

@@ -245,6 +245,13 @@ pci_set_cfgdata32(struct pci_devinst *pi, int off, uint32_t v)
  * the config ports and ECAM.  0, or -1 with a message printed.
  */
 int	init_pci(struct vmctx *ctx);
+/*
+ * Create one instance of `pde' (tests, built-in devices); before
+ * init_pci(), which then places its BARs with the others.  PIRQ state
+ * must be set up first (pci_irq_init).  0 or -1.
+ */
+int	pci_emul_init_devinst(struct vmctx *ctx, int bus, int slot, int func,
+	    const struct pci_devemu *pde, config_node_t *nvl);
 /* Undo init_pci (tests; bhyve exits instead). */
 void	fini_pci(void);
 /* The device at bus/slot/func, or NULL. */

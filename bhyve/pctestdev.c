@@ -78,7 +78,8 @@ pctestdev_pio(struct pctestdev *td, int in, int port, int bytes,
 		return (0);
 	}
 	pthread_mutex_lock(&td->mtx);
-	if (port >= PCTESTDEV_SCRATCH_PORT && port < PCTESTDEV_SCRATCH_PORT + 4) {
+	if (port >= PCTESTDEV_SCRATCH_PORT &&
+	    port < PCTESTDEV_SCRATCH_PORT + 4) {
 		off = port - PCTESTDEV_SCRATCH_PORT;
 		if (in)
 			*eax = 0;

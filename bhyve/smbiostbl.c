@@ -15,8 +15,8 @@
 #include "bhyve/smbiostbl.h"
 #include "libvmmapi/vmmapi.h"
 
-#define	EPS_LEN		0x1F
-#define	TABLE_OFF	0x20
+#define	EPS_LEN		SMBIOS_EPS_LEN
+#define	TABLE_OFF	SMBIOS_TABLE_OFF
 
 struct sbuf_ {
 	uint8_t		*buf;

@@ -18,6 +18,8 @@ struct vmctx;
 
 #define	SMBIOS_GPA	0xF1000ULL	/* entry point, 16-byte aligned */
 #define	SMBIOS_MAXLEN	0x1400		/* up to the ACPI area (0xF2400) */
+#define	SMBIOS_EPS_LEN	0x1F		/* the entry point */
+#define	SMBIOS_TABLE_OFF 0x20		/* the structures, after it */
 
 struct smbios_params {
 	uint64_t	lowmem;

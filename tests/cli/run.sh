@@ -293,11 +293,12 @@ t l-unknown 4 - "invalid lpc device configuration 'com5,stdio'" -- -l com5,stdio
 t l-bootrom-nofile 4 - 'invalid bootrom option "bootrom"' -- -l bootrom vm
 t l-tpm-nopath 4 - 'invalid tpm path' -- -l tpm,swtpm vm
 t l-com-nobackend 4 - "missing backend" -- -l com1 vm
-t l-bootrom-unimpl 4 - "the boot ROM (-l bootrom, bootrom) is not implemented yet" -- -l bootrom,/x vm
+t l-bootrom-missing 4 - 'bootrom: cannot open "/nonexistent/rom"' -- -l bootrom,/nonexistent/rom vm
 t l-tpm-unimpl 4 - "TPM device" -- -l tpm,swtpm,/tmp/s vm
 t l-testdev-unimpl 4 - "pc-testdev" -- -l pc-testdev vm
 accepted l-com2-accepted -l com2,stdio vm
-t l-com2-backend-unimpl 4 - "COM port backend other than stdio" -- -l com2,/dev/ttyS1 vm
+t l-com2-tty-missing 4 - "uart: cannot open /nonexistent/tty" -- -l com2,/nonexistent/tty vm
+t l-com3-bad-backend 4 - 'uart: unknown backend "bogus"' -- -l com3,bogus vm
 
 # --- features refused at start -----------------------------------------
 t gdb-unimpl 4 - "the GDB server (-G, gdb.port) is not implemented yet" -- -G 1234 vm
@@ -314,6 +315,24 @@ t fwcfg-unimpl 4 - "QEMU fw_cfg" -- -f opt/x,string=y vm
 t uuid-bad 4 - "Invalid UUID 'not-a-uuid'" -- -U not-a-uuid vm
 accepted uuid-ok-accepted -U 6ba7b810-9dad-11d1-80b4-00c04fd430c8 vm
 accepted uuid-nil-accepted -U "" vm
-t com1-file-unimpl 4 - "COM port backend other than stdio" -- -l com1,/dev/ttyS0 vm
+t com1-tcp-bad 4 - "uart: tcp=nowhere: expected IP:PORT" -- -l com1,tcp=nowhere vm
+t com1-unix-bad 4 - "uart: unix=: bad socket path" -- -l com1,unix= vm
+
+# --- boot ROM: a 64 KiB ROM whose reset-vector code prints over COM1 ----
+# (real-mode code at IP 0xFF80, its message at 0xFF40, a short jump at
+# the reset vector 0xFFF0; the same bytes as tests/unit/test_bootrom.c)
+rom=$TMP/test.rom
+head -c 65536 /dev/zero | tr '\0' '\377' >"$rom"
+patch_rom() {	# patch_rom OFFSET OCTAL-ESCAPES
+	printf "$2" | dd of="$rom" bs=1 seek=$(($1)) conv=notrunc 2>/dev/null
+}
+patch_rom 0xff40 'ROM OK\n\0'
+patch_rom 0xff80 '\272\370\003\276\100\377\056\254\204\300\164\003\356\353\367\260\000\346\364\372\364\353\374'
+patch_rom 0xfff0 '\353\216'
+head -c 8192 /dev/zero >"$TMP/test.vars"
+t bootrom-reset-vector 2 "ROM OK" "" -- -H -l bootrom,$rom,$TMP/test.vars -l com1,stdio romvm
+t bootrom-with-pci 2 "ROM OK" "" -- -H -s 0,hostbridge -s 31,lpc -s 3,uart -l bootrom,$rom -l com1,stdio romvm
+head -c 100 /dev/zero >"$TMP/odd.rom"
+t bootrom-odd-size 4 - "not a multiple of 4 KiB" -- -l bootrom,$TMP/odd.rom vm
 
 exit 0

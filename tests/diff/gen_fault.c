@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Families built on the single-instruction ones: page faults in the
- * middle of things, segment overrides, extra prefixes.
+ * Families mostly built on the single-instruction ones: faults in the
+ * middle of things, single-stepping, segment overrides, extra prefixes,
+ * code across page boundaries.
  *
- * Page faults.  Both sides leave the
- * page after the data pages (and all of [DT_HOLE_LO, DT_HOLE_HI) outside
- * the test pages) unmapped, so these cases raise #PF: compared are the
+ * Both sides leave the page after the data pages (and all of
+ * [DT_HOLE_LO, DT_HOLE_HI) outside the test pages) unmapped, so accesses
+ * there raise #PF: compared are the
  * vector, the RIP, CR2, the P and W bits of the error code, and the
  * registers, flags and memory at the fault.  A fault must leave no trace
  * (SDM Vol 3 6.5: faults are restartable), except for the iterations a
@@ -18,7 +19,7 @@
  *                     memory operand in the hole
  *   pagefault_string  REP string instructions running off the data pages
  *   segment_override  ES CS SS DS (ignored) and GS (adds its base)
- *   fetch_fault       a random instruction at the end of the code page:
+ *   fetch_fault       a random instruction at the end of the code pages:
  *                     straddling into the unmapped page after it (#PF on
  *                     the fetch, nothing executed), ending right at the
  *                     page end (#PF fetching the next one, with the state
@@ -27,6 +28,9 @@
  *                     (REP strings included): #DB after it (SDM Vol 3
  *                     17.3.1.4; a REP string traps after each iteration)
  *   code_straddle     code crossing from the first code page to the second
+ *   branch_fault      JMP/CALL/RET/Jcc to an unmapped address (#PF
+ *                     on the fetch at the target; CALL has pushed) or to
+ *                     a non-canonical one (#GP)
  *   prefixes          one to four prefix bytes put in front of a random
  *                     instruction (see gen_prefixes), up to the 15-byte
  *                     limit and past it (#GP)
@@ -425,6 +429,68 @@ gen_single_step(struct dt_gen *g)
 	memcpy(g->c->desc, d, DT_DESC);
 }
 
+static void
+gen_branch_fault(struct dt_gen *g)
+{
+	struct dt_case *c = g->c;
+	uint64_t target;
+	uint8_t b[16];
+	int n = 0, r = pick_reg(g, 8), k = (int)rng_below(&g->r, 6);
+
+	switch (rng_below(&g->r, 4)) {
+	case 0:		/* the unmapped page after the code */
+		target = DT_CODE_VA + DT_CODE_SZ + rng_below(&g->r, 4096);
+		break;
+	case 1:		/* after the data pages */
+		target = DT_DATA_VA + DT_DATA_SZ + rng_below(&g->r, 256);
+		break;
+	case 2:		/* non-canonical */
+		target = 0x0000800000000000ull + rng_below(&g->r, 4096);
+		break;
+	default:
+		target = 0xffff7fffffff0000ull + rng_below(&g->r, 65536);
+		break;
+	}
+	switch (k) {
+	case 0:		/* jmp r64 */
+	case 1:		/* call r64 */
+		c->in.gpr[r] = target;
+		if (r >= 8)
+			b[n++] = 0x41;
+		b[n++] = 0xff;
+		b[n++] = (uint8_t)((k == 0 ? 0xe0 : 0xd0) | (r & 7));
+		break;
+	case 2:		/* ret */
+		poke(g, DT_STACK_TOP, 8, target);
+		b[n++] = 0xc3;
+		break;
+	case 3:		/* ret imm16 */
+		poke(g, DT_STACK_TOP, 8, target);
+		b[n++] = 0xc2;
+		b[n++] = (uint8_t)(8 * rng_below(&g->r, 4));
+		b[n++] = 0;
+		break;
+	default: {	/* jmp/call/jcc rel32 into the hole (canonical only) */
+		int32_t rel;
+		uint8_t op = (uint8_t)(k == 4 ? (rng_below(&g->r, 2) ? 0xe9 :
+		    0xe8) : 0x80 + rng_below(&g->r, 16));
+
+		target = DT_CODE_VA + DT_CODE_SZ + rng_below(&g->r, 4096);
+		if (k == 5)
+			b[n++] = 0x0f;
+		b[n++] = op;
+		rel = (int32_t)(target - (code_here(g) + (uint64_t)n + 4));
+		memcpy(b + n, &rel, 4);
+		n += 4;
+		break;
+	}
+	}
+	emit_bytes(g, b, n);
+	describe(g, "%s to %#llx", (const char *[]){ "jmp r64", "call r64",
+	    "ret", "ret imm16", "jmp/call rel32", "jcc rel32" }[k],
+	    (unsigned long long)target);
+}
+
 const struct dt_family dt_fault_families[] = {
 	{ "pagefault", gen_pagefault, NULL },
 	{ "pagefault_stack", gen_pagefault_stack, NULL },
@@ -433,6 +499,7 @@ const struct dt_family dt_fault_families[] = {
 	{ "prefixes", gen_prefixes, NULL },
 	{ "fetch_fault", gen_fetch_fault, NULL },
 	{ "code_straddle", gen_code_straddle, NULL },
+	{ "branch_fault", gen_branch_fault, NULL },
 	{ "single_step", gen_single_step, NULL },
 	{ NULL, NULL, NULL },
 };

@@ -532,7 +532,7 @@ test_loader_script(void **state)
 	struct env e;
 	uint8_t *script, rsdp[ACPI_RSDP_LEN], *blob;
 	size_t len;
-	uint64_t rsdp_addr = 0xF5000, blob_addr = 0x7F00000;
+	uint64_t blob_addr = 0x7F00000;
 
 	(void)state;
 	build(&e, 2);
@@ -568,12 +568,12 @@ test_loader_script(void **state)
 			uint32_t st = (uint32_t)le(c + 4 + 60, 4);
 			uint32_t ln = (uint32_t)le(c + 4 + 64, 4);
 
-			base[at] = (uint8_t)(base[at] - acpi_sum(base + st, ln));
+			base[at] = (uint8_t)(base[at] -
+			    acpi_sum(base + st, ln));
 		} else {
 			fail();
 		}
 	}
-	(void)rsdp_addr;
 	/* Same bytes as acpi_relocate() gives for that address. */
 	acpi_relocate(&e.t, blob_addr, e.rsdp, e.blob);
 	assert_memory_equal(rsdp, e.rsdp, ACPI_RSDP_LEN);

@@ -104,7 +104,8 @@ test_scope_method_string(void **state)
 	aml_end(&a);
 	aml_name_string(&a, "_STR", "ab");
 	EXPECT_AML(&a, 0x10, 0x13, '\\', '_', 'S', 'B', '_',
-	    0x14, 0x0C, '_', 'P', 'I', 'C', 0x01, 0x70, 0x68, 'P', 'I', 'C', 'M',
+	    0x14, 0x0C, '_', 'P', 'I', 'C', 0x01, 0x70, 0x68,
+	    'P', 'I', 'C', 'M',
 	    0x08, '_', 'S', 'T', 'R', 0x0D, 'a', 'b', 0x00);
 	aml_free(&a);
 }

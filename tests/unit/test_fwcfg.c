@@ -13,7 +13,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bhyve/acpi.h"
+#include "bhyve/config.h"
+#include "bhyve/firmware.h"
 #include "bhyve/inout.h"
+#include "bhyve/mem.h"
 #include "bhyve/qemu_fwcfg.h"
 #include "libvmmapi/vmmapi.h"
 
@@ -251,6 +255,118 @@ test_ports(void **state)
 	assert_int_equal(emulate_inout(e->ctx, NULL, &vme), INOUT_UNHANDLED);
 }
 
+/* Port I/O through the bhyve dispatch (the device firmware.c made). */
+static uint32_t
+port_io(struct env *e, int in, int port, int bytes, uint32_t v)
+{
+	struct vm_exit vme;
+
+	memset(&vme, 0, sizeof(vme));
+	vme.exitcode = VM_EXITCODE_INOUT;
+	vme.u.inout.port = (uint16_t)port;
+	vme.u.inout.bytes = (uint8_t)bytes;
+	vme.u.inout.in = in;
+	vme.u.inout.eax = v;
+	assert_int_equal(emulate_inout(e->ctx, NULL, &vme), 0);
+	return (vme.u.inout.eax);
+}
+
+static void
+port_read(struct env *e, uint16_t key, uint8_t *buf, size_t n)
+{
+	port_io(e, 0, FWCFG_PORT_SEL, 2, key);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)port_io(e, 1, FWCFG_PORT_DATA, 1, 0);
+}
+
+/* Find `name' in the directory: its selector and size; -1. */
+static int
+dir_find(struct env *e, const char *name, uint32_t *size)
+{
+	uint8_t ent[64];
+	uint32_t n;
+
+	port_read(e, FWCFG_FILE_DIR, ent, 4);
+	n = be32(ent);
+	for (uint32_t f = 0; f < n; f++) {
+		for (int i = 0; i < 64; i++)
+			ent[i] = (uint8_t)port_io(e, 1, FWCFG_PORT_DATA, 1, 0);
+		if (strcmp((char *)ent + 8, name) == 0) {
+			*size = be32(ent);
+			return (ent[4] << 8 | ent[5]);
+		}
+	}
+	return (-1);
+}
+
+/*
+ * bhyve_firmware_init() with lpc.fwcfg=qemu, a -f file and bootindex
+ * keys: the fw_cfg ports answer with the expected files, and the tables
+ * are in the BIOS area.
+ */
+static void
+test_firmware(void **state)
+{
+	static const char *const files[] = { "etc/acpi/rsdp",
+	    "etc/acpi/tables", "etc/table-loader", "etc/e820",
+	    "opt/bhyve/hw.ncpu", "etc/smbios/smbios-anchor",
+	    "etc/smbios/smbios-tables" };
+	struct env *e = *state;
+	uint8_t buf[128];
+	uint32_t size;
+	int key;
+
+	init_config();
+	set_config_value("lpc.fwcfg", "qemu");
+	set_config_value("fwcfg.file.0.name", "opt/test");
+	set_config_value("fwcfg.file.0.string", "xyz");
+	set_config_value("pci.0.0.0.device", "hostbridge");
+	set_config_value("pci.0.4.0.device", "virtio-blk");
+	set_config_value("pci.0.4.0.bootindex", "2");
+	set_config_value("pci.0.5.1.device", "virtio-blk");
+	set_config_value("pci.0.5.1.bootindex", "1");
+	init_inout();
+	init_mem(1);
+	assert_int_equal(bhyve_firmware_pci_slots(), 0x31);
+	assert_int_equal(bhyve_firmware_init(e->ctx, 1), 0);
+	port_io(e, 0, FWCFG_PORT_SEL, 2, FWCFG_NB_CPUS);
+	assert_int_equal(port_io(e, 1, FWCFG_PORT_DATA, 2, 0), 1);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		assert_true(dir_find(e, files[i], &size) >= FWCFG_FILE_FIRST);
+	key = dir_find(e, "opt/test", &size);
+	assert_int_equal(size, 3);
+	port_read(e, (uint16_t)key, buf, 3);
+	assert_memory_equal(buf, "xyz", 3);
+	key = dir_find(e, "bootorder", &size);
+	assert_true(key > 0 && size < sizeof(buf));
+	port_read(e, (uint16_t)key, buf, size);
+	buf[size] = 0;
+	assert_string_equal((char *)buf,
+	    "/pci@i0cf8/pci@5,1\n/pci@i0cf8/pci@4\n");
+	key = dir_find(e, "etc/acpi/rsdp", &size);
+	assert_int_equal(size, ACPI_RSDP_LEN);
+	port_read(e, (uint16_t)key, buf, size);
+	assert_memory_equal(buf, "RSD PTR ", 8);
+	/* The RSDP, MP and SMBIOS entry points where the README says. */
+	assert_memory_equal(e->mem + ACPI_RSDP_GPA, "RSD PTR ", 8);
+	assert_int_equal(acpi_sum(e->mem + ACPI_RSDP_GPA, 36), 0);
+	assert_memory_equal(e->mem + 0xF0000, "_MP_", 4);
+	assert_memory_equal(e->mem + 0xF1000, "_SM_", 4);
+	assert_int_equal(bhyve_firmware_exit_status(3), 3);
+	bhyve_firmware_fini();
+	{
+		struct vm_exit vme;
+
+		memset(&vme, 0, sizeof(vme));
+		vme.exitcode = VM_EXITCODE_INOUT;
+		vme.u.inout.port = FWCFG_PORT_SEL;
+		vme.u.inout.bytes = 2;
+		assert_int_equal(emulate_inout(e->ctx, NULL, &vme),
+		    INOUT_UNHANDLED);		/* the ports are free again */
+	}
+	free_config();
+}
+
 int
 main(void)
 {
@@ -259,6 +375,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_firmware, setup,
+		    teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

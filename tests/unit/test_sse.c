@@ -9,6 +9,7 @@
  * FXSAVE/XSAVE layouts are tested against the manuals.
  */
 #include "tests/unit/fpu_harness.h"
+#include "vmm/x86/fpu.h"
 
 enum { K_F, K_D, K_I, K_M, K_S };
 #define T_MEM	0x1	/* also test the [rdi+0x70] memory form */
@@ -1465,6 +1466,79 @@ test_cpuid(void **state)
 	tm_free(t);
 }
 
+/*
+ * Random MMX/SSE/x87/state-save encodings (prefixes, maps, ModRM forms,
+ * immediates) on random register state: no host fault, no crash, every
+ * result X86_OK or a recorded #UD #NM #GP #MF #XM #PF.
+ */
+static void
+test_fuzz(void **state)
+{
+	static const uint8_t pfx[] = { 0x66, 0xf2, 0xf3, 0x48, 0x41, 0x44 };
+	struct tmach *t = tm_new();
+	struct x86_cpu *cpu = &t->cpu;
+	struct x86_insn in;
+	uint8_t b[16];
+	unsigned n, k, i, it, map;
+	int rc;
+
+	for (it = 0; it < 300000; it++) {
+		n = 0;
+		k = rnd() % 3;
+		for (i = 0; i < k; i++)
+			b[n++] = pfx[rnd() % sizeof(pfx)];
+		map = rnd() % 5;
+		if (map == 4) {
+			b[n++] = (uint8_t)(0xd8 + rnd() % 8);
+		} else {
+			b[n++] = 0x0f;
+			if (map == 2)
+				b[n++] = 0x38;
+			else if (map == 3)
+				b[n++] = 0x3a;
+			b[n++] = map == 0 ? 0xae : (uint8_t)rnd();
+		}
+		/* ModRM: registers, or [rdi + disp8] near the data */
+		b[n++] = (rnd() & 1) ? (uint8_t)(0xc0 | (rnd() & 0x3f)) :
+		    (uint8_t)(0x47 | (rnd() & 0x38));
+		if ((b[n - 1] & 0xc0) == 0x40)
+			b[n++] = (uint8_t)(rnd() & 0x3f);
+		b[n++] = (uint8_t)rnd();		/* imm8 or next */
+		if (x86_decode(b, n, 8, &in) != 0)
+			continue;
+		if (in.fn != x86_op_sse && in.fn != x86_op_x87 &&
+		    !(map == 0 && in.fn != x86_op_ud))
+			continue;
+		for (i = 0; i < 16; i++)
+			cpu->gpr[i] = rnd() & 0xffff;
+		cpu->gpr[X86_RDI] = DATA;
+		cpu->gpr[X86_RSP] = STACK;
+		for (i = 0; i < 512; i += 8) {
+			uint64_t r = rnd();
+
+			if (i != 24)
+				memcpy(cpu->fxstate + i, &r, 8);
+		}
+		if (rnd() & 1)
+			fx_set_mxcsr(cpu, (uint32_t)rnd() & 0xffff);
+		cpu->cr0 = (cpu->cr0 & ~(uint64_t)(X86_CR0_TS | X86_CR0_EM)) |
+		    ((rnd() % 8) == 0 ? X86_CR0_TS : 0);
+		cpu->exc.valid = 0;
+		cpu->rip = CODE + in.len;
+		memset(t->ram + DATA, (int)(rnd() & 0xff), 512);
+		rc = in.fn(cpu, &in);
+		assert_true(rc == X86_OK || rc == X86_FAULT);
+		if (rc == X86_FAULT)
+			assert_true(cpu->exc.vector == IDT_UD ||
+			    cpu->exc.vector == IDT_NM ||
+			    cpu->exc.vector == IDT_GP ||
+			    cpu->exc.vector == IDT_MF ||
+			    cpu->exc.vector == IDT_XF ||
+			    cpu->exc.vector == IDT_PF);
+	}
+	tm_free(t);
+}
+
 int
 main(void)
 {
@@ -1473,6 +1547,7 @@ main(void)
 		cmocka_unit_test(test_state_save),
 		cmocka_unit_test(test_cpuid),
 		cmocka_unit_test(test_sse_diff),
+		cmocka_unit_test(test_fuzz),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -52,6 +52,8 @@ setup(void **state)
 	e->sc = uart_init(e_assert, e_deassert, e);
 	assert_non_null(e->sc);
 	uart_set_io(e->sc, e_tx, e_rx_ready, e);
+	/* The register model alone: PC OUT2 wiring has its own test. */
+	uart_set_out2_gate(e->sc, false);
 	*state = e;
 	return (0);
 }
@@ -249,6 +251,74 @@ test_modem_status_intr(void **state)
 	assert_int_equal(uart_read(e->sc, 2), 0x01);
 }
 
+/* PC wiring: the line reaches the PIC only with OUT2 set, not in LOOP. */
+static void
+test_out2_gate(void **state)
+{
+	struct env *e = *state;
+
+	uart_set_out2_gate(e->sc, true);
+	uart_write(e->sc, 1, 0x02);		/* ETBEI: THRE pending */
+	assert_int_equal(e->asserts, 0);
+	uart_write(e->sc, 4, 0x08);		/* OUT2 */
+	assert_int_equal(e->asserts, 1);
+	uart_write(e->sc, 4, 0x08 | 0x10);	/* loopback: OUT2 at pin off */
+	assert_int_equal(e->deasserts, 1);
+	uart_write(e->sc, 4, 0x08);
+	assert_int_equal(e->asserts, 2);
+	/* IIR still reports the reason while the line is gated. */
+	uart_write(e->sc, 4, 0);
+	assert_int_equal(uart_read(e->sc, 2), 0x02);
+}
+
+/* Line status > received data > THR empty > modem status (Table IV). */
+static void
+test_priority(void **state)
+{
+	struct env *e = *state;
+	uint8_t in[17] = { 0 };
+
+	uart_write(e->sc, 2, 0x07);		/* FIFOs on, trigger 1 */
+	uart_write(e->sc, 4, 0x10);		/* loopback: MSR deltas */
+	uart_write(e->sc, 1, 0x0f);		/* every source enabled */
+	for (int i = 0; i < 17; i++)
+		uart_write(e->sc, 0, in[i]);	/* 16 in the FIFO, 1 lost */
+	assert_int_equal(uart_read(e->sc, 2), 0xc0 | 0x06);	/* RLS */
+	assert_int_equal(uart_read(e->sc, 5) & 0x03, 0x03);	/* OE, DR */
+	assert_int_equal(uart_read(e->sc, 2), 0xc0 | 0x04);	/* data */
+	for (int i = 0; i < 16; i++)
+		(void)uart_read(e->sc, 0);
+	assert_int_equal(uart_read(e->sc, 2), 0xc0 | 0x02);	/* THRE */
+	assert_int_equal(uart_read(e->sc, 2), 0xc0 | 0x00);	/* MSR */
+	(void)uart_read(e->sc, 6);
+	assert_int_equal(uart_read(e->sc, 2), 0xc0 | 0x01);
+	/* LSR: THRE and TEMT always, no PE/FE/BI/FIFO error. */
+	assert_int_equal(uart_read(e->sc, 5), 0x60);
+}
+
+/* FIFO trigger levels 1/4/8/14 decide data-available vs timeout. */
+static void
+test_trigger_levels(void **state)
+{
+	struct env *e = *state;
+	static const int level[4] = { 1, 4, 8, 14 };
+	uint8_t in[16] = { 0 };
+
+	uart_write(e->sc, 1, 0x01);
+	for (int t = 0; t < 4; t++) {
+		uart_write(e->sc, 2, (uint8_t)(0x03 | t << 6));
+		if (level[t] > 1) {
+			assert_int_equal(uart_rx_put(e->sc, in,
+			    level[t] - 1), level[t] - 1);
+			assert_int_equal(uart_read(e->sc, 2), 0xc0 | 0x0c);
+			assert_int_equal(uart_rx_put(e->sc, in, 1), 1);
+		} else {
+			assert_int_equal(uart_rx_put(e->sc, in, 1), 1);
+		}
+		assert_int_equal(uart_read(e->sc, 2), 0xc0 | 0x04);
+	}
+}
+
 int
 main(void)
 {
@@ -265,6 +335,11 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loopback, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_out2_gate, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_priority, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trigger_levels, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_modem_status_intr, setup,
 		    teardown),

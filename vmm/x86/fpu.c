@@ -21,7 +21,13 @@
  *     biased result; we leave the destination unchanged as for memory;
  *   - CR0.NE = 0 (MS-DOS compatible FERR#/IRQ13 reporting) is not
  *     modelled: a pending unmasked exception is then ignored (TODO);
- *   - FCS/FDS are not kept (CPUID.7.EBX[13] set: they read as 0).
+ *   - FCS/FDS are not kept (CPUID.7.EBX[13] set: they read as 0);
+ *     FIP/FDP/FOP are updated by every non-control instruction;
+ *   - FCW reserved bits read back as the host has them: bit 6 = 1,
+ *     bits 7 and 13-15 = 0;
+ *   - values the SDM calls undefined or "processor specific" (FBSTP of
+ *     invalid digits, FSIN/FCOS/FPTAN beyond 2^63, C0/C2/C3 after
+ *     arithmetic, unsupported formats such as unnormals) are the host's.
  */
 #include "vmm/x86/fpu.h"
 

@@ -31,9 +31,10 @@
 #include "vmm/x86/ops.h"
 
 #define X86_BLOCK_MAX	64
-#define IC_HASH		4096		/* buckets, power of two */
-#define IC_NBLOCKS	8192
-#define IC_NINSNS	65536
+/* about 8 MiB per vCPU: a kernel's hot code fits without flushes */
+#define IC_HASH		16384		/* buckets, power of two */
+#define IC_NBLOCKS	32768
+#define IC_NINSNS	131072
 
 struct x86_block {
 	uint64_t		key;	/* gpa << 4 | csz */

@@ -25,6 +25,14 @@
  *   - unmasked exceptions on packed operations: when any unmasked
  *     pre-computation exception (#I, #D, #Z) occurs in any element, only
  *     those flags are set in MXCSR; otherwise all flags of all elements.
+ *     The destination is never written (SDM Vol 1 11.5.2).
+ *   - RCPPS/RCPSS/RSQRTPS/RSQRTSS approximations ("relative error <=
+ *     1.5 * 2^-12") are the host CPU's own values, so they may differ
+ *     between Intel and AMD hosts.
+ *   - MXCSR_MASK is 0xFFFF (DAZ supported, no AMD MM bit), whatever the
+ *     host reports.
+ *   - PCMPxSTRx imm8[7] (reserved) is passed to the host unchanged.
+ *   - MOVNT* stores are plain stores (no cache model).
  */
 #include "vmm/x86/fpu.h"
 
