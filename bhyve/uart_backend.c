@@ -24,6 +24,7 @@
  * (dis)connects.  Order: UART lock, then mtx; the mevent thread never
  * calls into the UART while holding mtx.
  */
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -59,6 +60,11 @@ struct uart_backend {
 	struct mevent	*lmev;
 	char		*unix_path;	/* to remove at cleanup */
 	unsigned long	dropped;	/* output bytes lost */
+	/* Read but not yet taken by the FIFO (mevent thread only). */
+	uint8_t		pend[UART_FIFO_SIZE];
+	int		npend;		/* atomic reads elsewhere */
+	int		kickfd;		/* eventfd: flush pend on rx_ready */
+	struct mevent	*kmev;
 };
 
 /*
@@ -168,10 +174,16 @@ be_rx_ready(void *arg)
 {
 	struct uart_backend *be = arg;
 
+	uint64_t one = 1;
+
 	pthread_mutex_lock(&be->mtx);
 	if (be->mev != NULL)
 		(void)mevent_enable(be->mev);
 	pthread_mutex_unlock(&be->mtx);
+	/* Bytes already read wait for the mevent thread to put them. */
+	if (__atomic_load_n(&be->npend, __ATOMIC_RELAXED) > 0 &&
+	    be->kickfd >= 0)
+		(void)write(be->kickfd, &one, sizeof(one));
 }
 
 /* Drop the peer: a socket client went away, or input hit EOF. */
@@ -189,17 +201,48 @@ be_disconnect(struct uart_backend *be)
 	pthread_mutex_unlock(&be->mtx);
 }
 
+/*
+ * Hand bytes read earlier to the FIFO.  The FIFO can shrink between the
+ * room check and the put (the guest turning FIFOs off, or loopback), so
+ * what it refuses is kept, never dropped.  true when nothing is left.
+ */
+static bool
+be_flush_pending(struct uart_backend *be)
+{
+	int n;
+
+	if (be->npend == 0)
+		return (true);
+	n = uart_rx_put(be->sc, be->pend, be->npend);
+	if (n > 0) {
+		memmove(be->pend, be->pend + n, (size_t)(be->npend - n));
+		__atomic_store_n(&be->npend, be->npend - n, __ATOMIC_RELAXED);
+	}
+	return (be->npend == 0);
+}
+
+/* rx_ready found bytes pending: put them now (mevent thread). */
+static void
+be_kick(int fd, enum ev_type type, void *arg)
+{
+	struct uart_backend *be = arg;
+	uint64_t v;
+
+	(void)type;
+	(void)read(fd, &v, sizeof(v));
+	(void)be_flush_pending(be);
+}
+
 static void
 be_input(int fd, enum ev_type type, void *arg)
 {
-	struct uart_backend *be = arg;
-	uint8_t buf[UART_FIFO_SIZE];
 	struct mevent *mev;
+	struct uart_backend *be = arg;
 	int room;
 	ssize_t n;
 
 	(void)type;
-	room = uart_rx_room(be->sc);
+	room = be_flush_pending(be) ? uart_rx_room(be->sc) : 0;
 	if (room == 0) {
 		/* Flow control: wait for rx_ready. */
 		pthread_mutex_lock(&be->mtx);
@@ -212,16 +255,17 @@ be_input(int fd, enum ev_type type, void *arg)
 			be_rx_ready(be);
 		return;
 	}
-	if (room > (int)sizeof(buf))
-		room = sizeof(buf);
-	n = read(fd, buf, (size_t)room);
+	if (room > (int)sizeof(be->pend))
+		room = sizeof(be->pend);
+	n = read(fd, be->pend, (size_t)room);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
 		be_disconnect(be);
 		return;
 	}
-	(void)uart_rx_put(be->sc, buf, (int)n);
+	__atomic_store_n(&be->npend, (int)n, __ATOMIC_RELAXED);
+	(void)be_flush_pending(be);
 }
 
 /* Attach the input event (mevent thread or init). */
@@ -261,6 +305,8 @@ be_accept(int lfd, enum ev_type type, void *arg)
 	if (!busy)
 		be->rfd = be->wfd = cfd;
 	pthread_mutex_unlock(&be->mtx);
+	if (!busy)
+		be->npend = 0;		/* a new peer: nothing of the old */
 	if (busy) {
 		/* One client at a time, as bhyve: others are dropped. */
 		close(cfd);
@@ -381,12 +427,19 @@ be_alloc(struct uart_softc *sc, enum be_kind kind)
 	be->sc = sc;
 	be->kind = kind;
 	be->rfd = be->wfd = be->lfd = -1;
+	be->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (be->kickfd >= 0)
+		be->kmev = mevent_add(be->kickfd, EVF_READ, be_kick, be);
 	return (be);
 }
 
 static void
 be_free(struct uart_backend *be)
 {
+	if (be->kmev != NULL)
+		(void)mevent_delete(be->kmev);
+	if (be->kickfd >= 0)
+		close(be->kickfd);
 	pthread_mutex_destroy(&be->mtx);
 	free(be->unix_path);
 	free(be);

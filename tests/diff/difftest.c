@@ -152,7 +152,8 @@ print_case(const struct dt_case *c)
 		printf("    code at %#llx\n",
 		    (unsigned long long)(DT_CODE_VA + c->code_at));
 	flags_str(fl, sizeof(fl), c->in.rflags);
-	printf("    in:  rflags %#06llx [%s]  compared flags %#06x regs %#06x\n",
+	printf("    in:  rflags %#06llx [%s]  compared flags %#06x "
+	    "regs %#06x\n",
 	    (unsigned long long)c->in.rflags, fl, c->flag_mask, c->reg_mask);
 	for (i = 0; i < 16; i++)
 		printf("      %-3s %016llx%s", gpr_name[i],
@@ -252,7 +253,8 @@ compare(const struct dt_case *c, const struct dt_result *nat,
 			continue;
 		if (nat->out.gpr[i] != ours->out.gpr[i]) {
 			if (print)
-				printf("    %-3s: native %016llx ours %016llx\n",
+				printf("    %-3s: native %016llx "
+				    "ours %016llx\n",
 				    gpr_name[i],
 				    (unsigned long long)nat->out.gpr[i],
 				    (unsigned long long)ours->out.gpr[i]);

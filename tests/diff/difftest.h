@@ -136,7 +136,9 @@ struct dt_gen {
 	bool		legacy8;	/* byte regs 4-7 are AH..BH: no REX */
 	bool		addr32;		/* 67 prefix on the memory operand */
 	bool		fault;		/* memory operands run into the hole */
-	uint8_t		segpfx;		/* segment override on memory operands */
+	/* segment override on memory operands */
+	uint8_t		segpfx;
+	bool		seq;		/* sequence: address only via R14/R15 */
 };
 
 struct dt_insn {
@@ -199,6 +201,7 @@ bool	host_has_lzcnt(void);
 bool	host_has_bmi1(void);
 bool	host_has_popcnt(void);
 bool	host_has_cx16(void);
+bool	host_has_sse42(void);
 
 /* The two sides. */
 int	native_alloc(int n, struct dt_case **cases, struct dt_result **res);

@@ -34,6 +34,13 @@
 #define DT_VEC		0x7000		/* vector written by the stubs */
 #define TSS_PA		0x7100
 #define IST_TOP		0x7ff0		/* exception stack (IST1) */
+/*
+ * A case runs at most a few hundred instructions: x86_run() returns
+ * after RUN_BUDGET, and after RUN_TURNS such returns the case is a hang.
+ * The watchdog thread is the backstop should x86_run() itself not return.
+ */
+#define RUN_BUDGET	100000
+#define RUN_TURNS	20
 #define SEL_CODE	0x08
 #define SEL_DATA	0x10
 
@@ -146,7 +153,7 @@ watchdog(void *arg)
 
 	(void)arg;
 	for (;;) {
-		sleep(2);
+		sleep(10);
 		now = atomic_load(&progress);
 		if (atomic_load(&in_case) && now == last) {
 			atomic_store(&fired, 1);
@@ -279,6 +286,7 @@ setup(const struct dt_case *c)
 	cpu.intr_shadow = 0;
 	cpu.intinfo = 0;
 	atomic_store(&cpu.kick, 0);
+	cpu.run_budget = RUN_BUDGET;
 	x86_tlb_flush(&cpu, true);
 }
 
@@ -307,7 +315,7 @@ emu_run(const struct dt_case *c, struct dt_result *res)
 	atomic_store(&fired, 0);
 	atomic_store(&in_case, 1);
 	res->status = DT_HANG;
-	for (i = 0; i < 100000; i++) {
+	for (i = 0; i < RUN_TURNS; i++) {
 		memset(&vmexit, 0, sizeof(vmexit));
 		rc = x86_run(&cpu, &vmexit);
 		if (rc != 0) {

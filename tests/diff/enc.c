@@ -164,6 +164,7 @@ gen_begin(struct dt_gen *g, struct dt_case *c)
 	g->addr32 = false;
 	g->fault = false;
 	g->segpfx = 0;
+	g->seq = false;
 	for (i = 0; i < 16; i++)
 		c->in.gpr[i] = rng_reg(&g->r, 1u << rng_below(&g->r, 4));
 	c->in.gpr[RSP] = DT_STACK_TOP;
@@ -294,6 +295,34 @@ mem_at(struct dt_gen *g, struct dt_op *op, uint64_t addr)
 	if (g->segpfx == 0x65)
 		addr -= DT_GS_BASE;
 	op->ea = addr;
+	if (g->seq) {
+		/*
+		 * In a sequence earlier instructions may change any register
+		 * but R14 and R15, which hold fixed pointers: address
+		 * relative to them, RIP-relative or absolute.
+		 */
+		op->base = op->index = DT_NOREG;
+		g->addr32 = false;
+		op->dispsz = 4;
+		if (g->legacy8)		/* AH..BH: no REX, so no R14/R15 */
+			form = 2 + form % 2;
+		switch (form % 4) {
+		case 0:
+		case 1:
+			op->base = form % 2 ? R14 : R15;
+			op->disp = (int64_t)(addr - c->in.gpr[op->base]);
+			if (op->disp >= -128 && op->disp < 128)
+				op->dispsz = op->disp == 0 ? 0 : 1;
+			break;
+		case 2:
+			op->base = DT_RIPREL;
+			break;
+		default:
+			op->disp = (int64_t)addr;
+			break;
+		}
+		return;
+	}
 	op->base = op->index = DT_NOREG;
 	g->addr32 = rng_below(&g->r, 8) == 0;
 	switch (form) {
@@ -487,8 +516,8 @@ emit(struct dt_gen *g, const struct dt_insn *in)
 		} else if (rm->base == DT_NOREG) {
 			/* SIB with no base: disp32 (+ index) */
 			b[n++] = (uint8_t)((reg & 7) << 3 | 4);
-			b[n++] = (uint8_t)(rm->scale << 6 |
-			    (rm->index == DT_NOREG ? 4 : rm->index & 7) << 3 | 5);
+			b[n++] = (uint8_t)(rm->scale << 6 | (rm->index ==
+			    DT_NOREG ? 4 : rm->index & 7) << 3 | 5);
 			put_le(b + n, (uint64_t)rm->disp, 4);
 			n += 4;
 		} else {

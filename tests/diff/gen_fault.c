@@ -414,7 +414,8 @@ gen_single_step(struct dt_gen *g)
 	};
 	static const char *const others[] = {
 		"movs", "stos", "lods", "scas", "cmps", "jcc", "stack",
-		"flagops", "convert", "bswap", "lea", "xlat", "nop", "lahf_sahf",
+		"flagops", "convert", "bswap", "lea", "xlat", "nop",
+		"lahf_sahf",
 	};	/* no flags_mix/loop: their flag masks are for the whole run */
 	const struct dt_family *f = random_mem_family(g);
 	char d[DT_DESC + 24];

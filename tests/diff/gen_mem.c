@@ -265,10 +265,12 @@ gen_stack(struct dt_gen *g)
 		}
 		case 9:
 		case 10: {	/* enter size, level */
-			unsigned size = 8 * rng_below(&g->r, 9) +
-			    (rng_below(&g->r, 4) == 0 ? rng_below(&g->r, 8) : 0);
-			unsigned level = rbp_ok ? rng_below(&g->r, 5) : 0;
+			unsigned size, level;
 
+			size = 8 * rng_below(&g->r, 9);
+			if (rng_below(&g->r, 4) == 0)
+				size += rng_below(&g->r, 8);	/* odd sizes */
+			level = rbp_ok ? rng_below(&g->r, 5) : 0;
 			if (rng_below(&g->r, 8) == 0 && rbp_ok)
 				level = 32 + rng_below(&g->r, 3); /* masked */
 			b[n++] = 0xc8;
@@ -338,7 +340,8 @@ gen_stack(struct dt_gen *g)
 			dcat(d, push ? "push[rsp] " : "pop[rsp] ");
 			break;
 		}
-		default:	/* push rsp / lea-free rsp read: push then pop */
+		/* push rsp / lea-free rsp read: push then pop */
+		default:
 			b[n++] = 0x54;
 			r = pick_reg(g, 8);
 			g->used |= (uint16_t)(1u << r);

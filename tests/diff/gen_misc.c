@@ -14,7 +14,7 @@
  *   XADD CMPXCHG             all (as ADD and CMP)
  *   CMPXCHG8B/16B            ZF; the others unchanged (compared)
  *   BSWAP CMOVcc SETcc Jcc LOOPcc JrCXZ MOV MOVZX MOVSX MOVSXD LEA XCHG
- *   CBW..CQO                 no flag changes: all compared
+ *   CBW..CQO CRC32           no flag changes: all compared
  */
 #include <cpuid.h>
 #include <string.h>
@@ -69,6 +69,14 @@ host_has_popcnt(void)
 	unsigned a, b, c, d;
 
 	return (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 23)));
+}
+
+bool
+host_has_sse42(void)
+{
+	unsigned a, b, c, d;
+
+	return (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 20)));
 }
 
 bool
@@ -286,7 +294,8 @@ gen_jcc(struct dt_gen *g)
 		/* LOOP E2, LOOPE E1, LOOPNE E0, JRCXZ E3; 67: ECX */
 		g->used |= 1u << RCX;
 		m = marker(g, mk);
-		rcx = rng_below(&g->r, 2) ? rng_below(&g->r, 3) : rng_next(&g->r);
+		rcx = rng_below(&g->r, 2) ? rng_below(&g->r, 3) :
+		    rng_next(&g->r);
 		if (rng_below(&g->r, 3) == 0)
 			rcx = (rng_next(&g->r) << 32) | rng_below(&g->r, 2);
 		g->c->in.gpr[RCX] = rcx;
@@ -573,6 +582,42 @@ gen_cmpxchg_nb(struct dt_gen *g, bool b16)
 static void gen_cmpxchg8b(struct dt_gen *g) { gen_cmpxchg_nb(g, false); }
 static void gen_cmpxchg16b(struct dt_gen *g) { gen_cmpxchg_nb(g, true); }
 
+/*
+ * CRC32 r32/r64, r/m8/16/32/64 (F2 0F 38 F0/F1; SSE4.2, an integer
+ * instruction in the 0F38 map).  No flags change.
+ */
+static void
+gen_crc32(struct dt_gen *g)
+{
+	unsigned size = pick_size(g, SZ_ALL);
+	struct dt_op rm;
+	struct dt_insn in;
+	bool w = size == 8 || (size == 1 && !g->legacy8 &&
+	    rng_below(&g->r, 2));
+	int reg;
+
+	pick_rm(g, &rm, size, 40);
+	set_rm(g, &rm, size, rng_val(&g->r, size));
+	do {
+		reg = pick_reg(g, 4);
+	} while (g->legacy8 && reg >= 8);
+	memset(&in, 0, sizeof(in));
+	if (size == 2)
+		add_prefix(&in, 0x66);
+	add_prefix(&in, 0xf2);
+	in.rexw = w;
+	in.rex = size == 1 && !g->legacy8;
+	in.op[0] = 0x0f;
+	in.op[1] = 0x38;
+	in.op[2] = size == 1 ? 0xf0 : 0xf1;
+	in.nop = 3;
+	in.reg = reg;
+	in.rm = &rm;
+	emit(g, &in);
+	describe(g, "crc32 r%u, %s%u", w ? 64 : 32, rm.mem ? "m" : "r",
+	    size * 8);
+}
+
 /* CBW CWDE CDQE (98), CWD CDQ CQO (99). */
 static void
 gen_convert(struct dt_gen *g)
@@ -616,5 +661,6 @@ const struct dt_family dt_misc_families[] = {
 	{ "cmpxchg8b", gen_cmpxchg8b, NULL },
 	{ "cmpxchg16b", gen_cmpxchg16b, host_has_cx16 },
 	{ "convert", gen_convert, NULL },
+	{ "crc32", gen_crc32, host_has_sse42 },
 	{ NULL, NULL, NULL },
 };

@@ -469,7 +469,8 @@ gen_smc(struct dt_gen *g)
 		/* fillers that do not touch RAX/RBX/RSP */
 		b[0] = 0x48;
 		b[1] = 0xff;
-		b[2] = 0xc1 + (uint8_t)rng_below(&g->r, 2);	/* inc rcx/rdx */
+		/* inc rcx/rdx */
+		b[2] = 0xc1 + (uint8_t)rng_below(&g->r, 2);
 		emit_bytes(g, b, 3);
 	}
 	/* the target, as first written (a lower register: no REX) */
@@ -488,11 +489,56 @@ gen_smc(struct dt_gen *g)
 	}
 }
 
+/*
+ * Two to five random instructions from families that neither read flags
+ * nor leave registers undefined (and no BT*: a bit offset an earlier
+ * instruction changed could address anything), memory operands addressed
+ * through R14
+ * and R15 (fixed pointers no instruction writes), RIP-relative or
+ * absolute.  Registers and memory are compared; flags are not (earlier
+ * instructions may leave some undefined that later ones do not set).
+ */
+static void
+gen_mem_mix(struct dt_gen *g)
+{
+	static const char *const pool[] = {
+		"add", "sub", "and", "or", "xor", "cmp", "test", "neg", "not",
+		"inc", "dec", "mul", "imul", "div", "idiv", "shl", "shr",
+		"sar", "rol", "ror", "popcnt",
+		"mov", "movzx_movsx", "xchg", "xadd", "cmpxchg", "cmpxchg8b",
+		"bswap", "convert", "lea",
+	};
+	struct dt_case *c = g->c;
+	int i, n = 2 + (int)rng_below(&g->r, 4);
+	const struct dt_family *f;
+	char d[DT_DESC] = "";
+
+	c->in.gpr[R14] = DT_DATA_VA + 0x400 + rng_below(&g->r, 0x800);
+	c->in.gpr[R15] = DT_DATA_VA + 0x1000 + rng_below(&g->r, 0x800);
+	g->used |= 1u << R14 | 1u << R15;
+	g->seq = true;
+	for (i = 0; i < n; i++) {
+		f = dt_find_family(pool[rng_below(&g->r,
+		    sizeof(pool) / sizeof(pool[0]))]);
+		f->gen(g);
+		g->legacy8 = false;
+		g->addr32 = false;
+		dcat(d, f->name);
+		dcat(d, " ");
+		/* registers the generators fixed stay usable as data */
+		g->used = 1u << RSP | 1u << R14 | 1u << R15;
+	}
+	g->seq = false;
+	c->flag_mask = F_DF;
+	describe(g, "%s", d);
+}
+
 const struct dt_family dt_seq_families[] = {
 	{ "flags_mix", gen_flags_mix, NULL },
 	{ "nop", gen_nop, NULL },
 	{ "xlat", gen_xlat, NULL },
 	{ "smc", gen_smc, NULL },
 	{ "loop", gen_loop, NULL },
+	{ "mem_mix", gen_mem_mix, NULL },
 	{ NULL, NULL, NULL },
 };

@@ -18,7 +18,8 @@ for f in $("$bin" --list); do
 	out=$("$bin" --family "$f" ${DIFFTEST_ARGS:-} 2>&1)
 	rc=$?
 	echo "$out"
-	if [ $rc -gt 1 ] || ! echo "$out" | grep -qE "^(PASS|FAIL|SKIP): $f"; then
+	if [ $rc -gt 1 ] ||
+	    ! echo "$out" | grep -qE "^(PASS|FAIL|SKIP): $f"; then
 		echo "FAIL: $f (difftest exited with status $rc)"
 	fi
 done

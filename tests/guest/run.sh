@@ -46,6 +46,11 @@ guest_args() {
 	smp*)
 		# Four vCPUs: the guest starts the APs with INIT/SIPI.
 		if [ $qemu -eq 1 ]; then echo "-smp|4"; else echo "-c|4"; fi ;;
+	pciwalk)
+		# A PCI uart besides the bridges every guest gets.
+		if [ $qemu -eq 0 ]; then
+			echo "-s|3,uart"
+		fi ;;
 	x2apic)
 		if [ $qemu -eq 1 ]; then echo "-cpu|max,+x2apic"; else echo "-x"; fi ;;
 	esac

@@ -10,6 +10,8 @@
  *   - IPIs: the BSP sends a fixed IPI to each AP by physical APIC ID,
  *     each AP answers with one to the BSP on its own vector (SDM Vol 3A
  *     10.6.1);
+ *   - cross-modifying code: APs loop over a function the BSP rewrites
+ *     and must see the new instruction (the decoded copy is dropped);
  * then halts with interrupts disabled, so the VM ends halted (exit 2).
  */
 #define	GUEST_NAME	"smp"
@@ -96,10 +98,25 @@ ap_pm32:
 4:	movl	$0, LAPIC_ICRHI		/* to APIC ID 0 */
 	leal	V_TO_BSP - 1(%ebx), %eax
 	movl	%eax, LAPIC_ICRLO	/* fixed, physical, edge */
+	/* Cross-modifying code: run xmc_fn until the BSP patches it. */
+	call	xmc_fn
+	movl	%eax, xmc_first(, %ebx, 4)
+	lock incl xmc_ready
+6:	call	xmc_fn
+	cmpl	$0x600d, %eax
+	je	7f
+	pause
+	jmp	6b
+7:	lock incl xmc_done
 	lock incl ap_finished
 	cli
 5:	hlt
 	jmp	5b
+
+/* Patched by the BSP while the APs run it: 0x0bad becomes 0x600d. */
+xmc_fn:
+	movl	$0x0bad, %eax
+	ret
 
 /* ICR low %eax to APIC ID %ebx; waits for delivery status idle. */
 send_ipi:
@@ -195,6 +212,19 @@ test_main:
 	EXPECT	ipi_rx + 8, $1, "AP 2 got the BSP's IPI"
 	EXPECT	ipi_rx + 12, $1, "AP 3 got the BSP's IPI"
 	EXPECT	ipi_rx, $0, "the BSP got none of its own"
+	/* Cross-modifying code (SDM Vol 3A 8.1.3): patch what APs run. */
+	movl	$xmc_ready, %esi
+	movl	$NAPS, %edi
+	movl	$5000, %ecx
+	call	wait_eq
+	EXPECT	%eax, $NAPS, "APs ran xmc_fn"
+	EXPECT	xmc_first + 4, $0x0bad, "AP 1 saw the original code"
+	movl	$0x600d, xmc_fn + 1	/* the imm32 of MOV EAX */
+	movl	$xmc_done, %esi
+	movl	$NAPS, %edi
+	movl	$5000, %ecx
+	call	wait_eq
+	EXPECT	%eax, $NAPS, "APs see code patched by another vCPU"
 	movl	$ap_finished, %esi
 	movl	$NAPS, %edi
 	movl	$5000, %ecx
@@ -213,6 +243,9 @@ ap_seen:	.long	0
 done_count:	.long	0
 ap_finished:	.long	0
 bsp_rx:		.long	0
+xmc_ready:	.long	0
+xmc_done:	.long	0
+xmc_first:	.long	0, 0, 0, 0
 ipi_rx:		.long	0, 0, 0, 0
 
 	.bss

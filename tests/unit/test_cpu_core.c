@@ -540,13 +540,40 @@ legacy_ok(const struct dcase *d)
 	return (d->bytes[i] != 0x63 && d->size != 8);
 }
 
+/* The same instruction for 16-bit code: 0 when there is none. */
+static size_t
+to_real(const struct dcase *d, uint8_t *out)
+{
+	size_t i, n = 0;
+	bool p66 = false;
+
+	for (i = 0; i < d->len; i++) {
+		if (d->bytes[i] == 0x66 && !p66) {
+			p66 = true;
+			continue;
+		}
+		out[n++] = d->bytes[i];
+	}
+	if (d->size == 2 && p66)
+		return (n);
+	if (d->size == 1 && !p66)
+		return (n);
+	if (d->size == 4 && !p66) {
+		out[0] = 0x90;
+		memcpy(out + 1, d->bytes, d->len);
+		return (d->len + 1);
+	}
+	return (0);
+}
+
 static void
 test_diff_regs(void **state)
 {
-	struct tmach *t = tm_new(), *t32 = tm_new();
+	struct tmach *t = tm_new(), *t32 = tm_new(), *t16 = tm_new();
 	struct nat in, nat, emu;
 	uint64_t mask, regs_ok;
-	size_t i;
+	uint8_t rbytes[16];
+	size_t i, rlen;
 	int k, bad = 0;
 
 	tm_long(t);
@@ -582,6 +609,18 @@ test_diff_regs(void **state)
 				    nat.rbx == emu.rbx && nat.rcx == emu.rcx &&
 				    nat.rdx == emu.rdx;
 			}
+			/* and in real mode, with the 66 prefix flipped */
+			if (regs_ok && legacy_ok(d) && (rlen = to_real(d,
+			    rbytes)) != 0) {
+				emu = in;
+				tm_real(t16);
+				t16->cpu.gpr[X86_RSP] = 0xfff0;
+				emu_exec(t16, rbytes, rlen, &emu);
+				regs_ok = nat.rax == emu.rax &&
+				    nat.rbx == emu.rbx && nat.rcx == emu.rcx &&
+				    nat.rdx == emu.rdx &&
+				    ((nat.fl ^ emu.fl) & mask) == 0;
+			}
 			if (!regs_ok || ((nat.fl ^ emu.fl) & mask) != 0) {
 				if (bad++ < 40)
 					printf("%s: in rax=%#jx rbx=%#jx "
@@ -605,6 +644,7 @@ test_diff_regs(void **state)
 	}
 	tm_free(t);
 	tm_free(t32);
+	tm_free(t16);
 	assert_int_equal(bad, 0);
 }
 

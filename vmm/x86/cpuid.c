@@ -50,6 +50,13 @@ static const struct cpuid_feature cpuid_features[] = {
 	{ 0x1, ECX, 13, "cx16" },
 	{ 0x1, ECX, 23, "popcnt" },
 	{ 0x1, ECX, 31, "hypervisor" },
+	/*
+	 * ARAT: the local APIC timer keeps running in every C-state (its
+	 * callouts are host timers).  Without it Linux marks the timer
+	 * C3STOP and relies on a broadcast timer; its power-off then hung
+	 * with every vCPU idle.
+	 */
+	{ 0x6, EAX, 2, "arat" },
 	{ 0x7, EBX, 7, "smep" },
 	{ 0x7, EBX, 20, "smap" },	/* with CLAC/STAC */
 	{ 0x80000001, ECX, 0, "lahf_lm" },

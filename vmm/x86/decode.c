@@ -12,7 +12,11 @@
  * LOCK validity) is settled here once.
  *
  * Invalid encodings are not errors: they decode to x86_op_ud (or
- * x86_op_gp0 past 15 bytes), which raise when executed.
+ * x86_op_gp0 past 15 bytes), which raise when executed.  After decoding,
+ * each family may swap in a handler specialized for the form (operand
+ * size, register or memory operand, condition code): x86_*_fast().
+ * MMX/SSE opcodes (0F map ranges, all of 0F38/0F3A) go to sse.c's
+ * x86_op_sse, x87 escapes to fpu.c's x86_op_x87.
  */
 #include "vmm/x86/decode.h"
 #include "vmm/x86/fpu.h"

@@ -17,8 +17,10 @@
  * instruction handlers.
  *
  * Deviations (documented, see issue 6 report):
- *   - unmasked #O/#U with a register destination: the SDM stores a
- *     biased result; we leave the destination unchanged as for memory;
+ *   - unmasked #O/#U with a register destination store the biased
+ *     result for FADD/FSUB/FMUL/FDIV (all forms); for the other
+ *     instructions (FSCALE, FYL2X, ...) the destination is left
+ *     unchanged as for a memory destination;
  *   - CR0.NE = 0 (MS-DOS compatible FERR#/IRQ13 reporting) is not
  *     modelled: a pending unmasked exception is then ignored (TODO);
  *   - FCS/FDS are not kept (CPUID.7.EBX[13] set: they read as 0);
@@ -773,6 +775,106 @@ static const uint16_t arith_op[8] = {
 	OPC(0xd8, 0xe1), OPC(0xd8, 0xe9), OPC(0xd8, 0xf1), OPC(0xd8, 0xf9),
 };
 
+static int
+ld_exp(long double x)
+{
+	union f80 u;
+	uint16_t e;
+
+	u.ld = x;
+	memcpy(&e, u.b + 8, 2);
+	return (e & 0x7fff);
+}
+
+/* x * 2^k, exact while the result stays in range. */
+static long double
+ld_scale(long double x, int k)
+{
+	uint16_t sw;
+
+	return (hx_bin(OPC(0xd9, 0xfd), 0x037f, x, (long double)k, NULL, &sw));
+}
+
+/*
+ * Unmasked #O or #U with a register destination (SDM Vol 1 8.5.4,
+ * 8.5.5): the result is stored with its exponent adjusted by -24576
+ * (overflow) or +24576 (underflow), rounded as usual.  Computed by
+ * scaling the operand(s) by 2^-+24576 first, which is exact for the one
+ * farther from 1.  Returns true with the result and its flags (#O or #U
+ * kept, #P and C1 from the scaled operation).
+ */
+static bool
+fp_biased(struct x86_cpu *cpu, unsigned reg, long double a, long double b,
+    uint16_t hsw, long double *r, uint16_t *swp)
+{
+	uint16_t unm = hsw & ~fx_get16(cpu, FX_FCW) & 0x3f, sw;
+	int k, ea = ld_exp(a) - 16383, eb = ld_exp(b) - 16383;
+	bool first;
+
+	if (unm & (FSW_IE | FSW_DE | FSW_ZE))
+		return (false);
+	if (unm & FSW_OE)
+		k = -24576;
+	else if (unm & FSW_UE)
+		k = 24576;
+	else
+		return (false);
+	switch (reg) {
+	case 0: case 4: case 5:		/* add, sub: both */
+		a = ld_scale(a, k);
+		b = ld_scale(b, k);
+		break;
+	case 1:				/* mul: the larger (smaller) one */
+		first = k < 0 ? ea >= eb : ea <= eb;
+		if (first)
+			a = ld_scale(a, k);
+		else
+			b = ld_scale(b, k);
+		break;
+	case 6:				/* a / b */
+	case 7:				/* b / a */
+		if (reg == 7) {
+			int t = ea;
+
+			ea = eb;
+			eb = t;
+		}
+		/* numerator ea, denominator eb */
+		first = k < 0 ? ea >= -eb : -ea >= eb;
+		if (first == (reg == 6))
+			a = ld_scale(a, first ? k : -k);
+		else
+			b = ld_scale(b, first ? k : -k);
+		break;
+	default:
+		return (false);
+	}
+	*r = hx_bin(arith_op[reg], host_cw(cpu), a, b, NULL, &sw);
+	*swp = (uint16_t)((sw & ~(FSW_OE | FSW_UE | FSW_DE)) |
+	    (hsw & (FSW_OE | FSW_UE | FSW_DE)));
+	return (true);
+}
+
+/*
+ * With #U unmasked, tininess alone signals underflow, even when exact
+ * (SDM Vol 1 4.9.1.5); the masked host run only reports tiny AND
+ * inexact results.  Add #U for a denormal result.
+ */
+static uint16_t
+fp_tiny(struct x86_cpu *cpu, long double r, uint16_t sw)
+{
+	union f80 u;
+	uint64_t m;
+
+	if (fx_get16(cpu, FX_FCW) & FSW_UE)
+		return (sw);
+	u.ld = r;
+	memcpy(&m, u.b, 8);
+	if (ld_exp(r) == 0 && m != 0)
+		sw |= FSW_UE;
+	return (sw);
+}
+
 /* dest ST(di) = ST(di) op src; compare ops only set C0..C3. */
 static void
 fp_arith(struct x86_cpu *cpu, unsigned reg, unsigned di, long double a,
@@ -783,7 +885,12 @@ fp_arith(struct x86_cpu *cpu, unsigned reg, unsigned di, long double a,
 
 	r = hx_bin(arith_op[reg], host_cw(cpu), a, b, NULL, &sw);
 	sw |= presw & 0x3f;
-	if (reg == 2 || reg == 3) {
+	if (reg != 2 && reg != 3)
+		sw = fp_tiny(cpu, r, sw);
+	if (reg != 2 && reg != 3 && fp_biased(cpu, reg, a, b, sw, &r, &sw)) {
+		(void)fp_merge(cpu, sw, FSW_C1);
+		st_set(cpu, di, r);
+	} else if (reg == 2 || reg == 3) {
 		(void)fp_merge(cpu, sw, FSW_CC);
 	} else if (fp_merge(cpu, sw, FSW_C1)) {
 		st_set(cpu, di, r);
@@ -839,6 +946,18 @@ fp_mem(struct x86_cpu *cpu, const struct x86_insn *in, uint64_t ea)
 			return (X86_OK);
 		}
 		v = hx_mem((opc - 0xd8) / 2, reg, host_cw(cpu), a, buf, &sw);
+		if (reg != 2 && reg != 3)
+			sw = fp_tiny(cpu, v, sw);
+		if (reg != 2 && reg != 3 && (sw & (FSW_OE | FSW_UE))) {
+			uint16_t sw2;
+			long double b = hx_load(fmt, buf, 0x037f, &sw2);
+
+			if (fp_biased(cpu, reg, a, b, sw, &v, &sw)) {
+				(void)fp_merge(cpu, sw, FSW_C1);
+				st_set(cpu, 0, v);
+				return (X86_OK);
+			}
+		}
 		if (reg == 2 || reg == 3) {
 			if (!fp_merge(cpu, sw, FSW_CC | CC_CMP))
 				return (X86_OK);	/* no pop */
@@ -917,11 +1036,26 @@ store:
 	if (!st_src(cpu, 0, &a, &empty))
 		return (X86_OK);
 	hx_store(fmt, buf, host_cw(cpu), a, &sw);
+	if (!(fx_get16(cpu, FX_FCW) & FSW_UE) && (fmt == MF_F32 ||
+	    fmt == MF_F64)) {
+		/* exact tiny results underflow too when #U is unmasked */
+		uint64_t bits = 0;
+
+		memcpy(&bits, buf, fmt_size[fmt]);
+		if (fmt == MF_F32 ? ((bits & 0x7f800000u) == 0 &&
+		    (bits & 0x007fffffu) != 0) : ((bits &
+		    0x7ff0000000000000ull) == 0 && (bits &
+		    0x000fffffffffffffull) != 0))
+			sw |= FSW_UE;
+	}
 	/* check first: an unmasked exception stores nothing */
 	{
 		uint16_t cw = fx_get16(cpu, FX_FCW);
 
 		if ((sw & ~cw & 0x3f) & ~FSW_PE) {
+			/* unmasked #O/#U to memory: no store, no #P */
+			if (sw & ~cw & (FSW_OE | FSW_UE))
+				sw &= (uint16_t)~(FSW_PE | FSW_C1);
 			(void)fp_merge(cpu, sw, FSW_C1);
 			return (X86_OK);
 		}

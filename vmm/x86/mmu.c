@@ -30,8 +30,13 @@
  *  - Non-RAM accesses go to bus->mmio through the replay log
  *    (struct x86_replay): every device access is logged, an access that
  *    needs userland exits, and the re-executed instruction consumes the
- *    log in order.  run.c resets replay.pos before each execution of an
- *    instruction and replay.n when it retires or faults.
+ *    log in order.  run.c resets replay.pos before running and the log
+ *    when an instruction faults or a block ends; a log whose instruction
+ *    retired inside a block is dropped here (cpu->replay_icount).  A
+ *    full log completes further accesses as open bus (no livelock).
+ *  - Linear accesses check the TLB inline; x86_vread/x86_vwrite inline
+ *    the 64-bit case (no segmentation) and leave the rest to the slow
+ *    path, which also does the #AC alignment check.
  */
 #include <errno.h>
 #include <stdlib.h>

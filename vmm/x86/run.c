@@ -13,6 +13,11 @@
  * rechecks the generation after every instruction, so code that
  * modifies its own block takes effect at the next instruction.
  *
+ * Blocks ending in a plain near branch (X86_IF_CHAIN) chain: when the
+ * target lies in the same linear page, the next block is found from the
+ * previous one's successor pointers (or the hash) without translating
+ * again, up to X86_CHAIN_MAX blocks between looks at interrupts.
+ *
  * Block storage is a per-vCPU arena (struct x86_icache): no allocation
  * or locking per instruction.  When the arena fills up, everything is
  * dropped at once.  Instructions that straddle a page boundary, or come

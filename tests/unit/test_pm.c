@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Reset and power ports in userland (bhyve/amd64/pm.c, atkbdc.c): each
+ * guest action that must reset or power off the machine suspends the VM
+ * with the right reason; harmless writes do not; odd access widths are
+ * absorbed, never errors.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "bhyve/amd64/atkbdc.h"
+#include "bhyve/amd64/pm.h"
+#include "bhyve/inout.h"
+#include "libvmmapi/vmmapi.h"
+
+struct env {
+	struct vmctx	*ctx;
+	struct vcpu	*vcpu;
+};
+
+static int
+setup(void **state)
+{
+	struct env *e = test_calloc(1, sizeof(*e));
+
+	assert_int_equal(vm_create("pm-test"), 0);
+	e->ctx = vm_open("pm-test");
+	assert_non_null(e->ctx);
+	assert_int_equal(vm_setup_memory(e->ctx, 1 << 20, VM_MMAP_ALL), 0);
+	e->vcpu = vm_vcpu_open(e->ctx, 0);
+	assert_non_null(e->vcpu);
+	assert_int_equal(vm_activate_cpu(e->vcpu), 0);
+	init_inout();
+	assert_int_equal(pm_init(e->ctx), 0);
+	assert_int_equal(atkbdc_init(e->ctx), 0);
+	*state = e;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct env *e = *state;
+
+	atkbdc_fini();
+	pm_fini();
+	vm_vcpu_close(e->vcpu);
+	vm_destroy(e->ctx);
+	test_free(e);
+	return (0);
+}
+
+static uint32_t
+io(struct env *e, bool in, int port, int bytes, uint32_t val)
+{
+	struct vm_exit vme;
+
+	memset(&vme, 0, sizeof(vme));
+	vme.exitcode = VM_EXITCODE_INOUT;
+	vme.u.inout.in = in;
+	vme.u.inout.port = (uint16_t)port;
+	vme.u.inout.bytes = (uint8_t)bytes;
+	vme.u.inout.eax = val;
+	assert_int_equal(emulate_inout(e->ctx, e->vcpu, &vme), 0);
+	return (vme.u.inout.eax);
+}
+
+/* The VM's suspension reason, seen by the vCPU (NONE if it runs). */
+static int
+suspended(struct env *e)
+{
+	struct vm_exit vme;
+	struct vm_run vmrun = { .vm_exit = &vme };
+
+	/* A suspended VM returns at once; else the vCPU would run. */
+	if (vm_suspend(e->ctx, VM_SUSPEND_HALT) == 0) {
+		assert_int_equal(vm_run(e->vcpu, &vmrun), 0);
+		return (VM_SUSPEND_NONE);
+	}
+	assert_int_equal(errno, EALREADY);
+	assert_int_equal(vm_run(e->vcpu, &vmrun), 0);
+	assert_int_equal(vme.exitcode, VM_EXITCODE_SUSPENDED);
+	return (vme.u.suspended.how);
+}
+
+static void
+test_cf9(void **state)
+{
+	struct env *e = *state;
+
+	io(e, false, 0xcf9, 1, 0x02);
+	assert_int_equal(io(e, true, 0xcf9, 1, 0), 0x02);
+	io(e, false, 0xcf9, 2, 0x0606);		/* wrong width: ignored */
+	assert_int_equal(io(e, true, 0xcf9, 2, 0), 0xffff);
+	assert_int_equal(suspended(e), VM_SUSPEND_NONE);
+	assert_int_equal(vm_reinit(e->ctx), 0);
+	assert_int_equal(vm_activate_cpu(e->vcpu), 0);
+	io(e, false, 0xcf9, 1, 0x06);
+	assert_int_equal(suspended(e), VM_SUSPEND_RESET);
+}
+
+static void
+test_pm1(void **state)
+{
+	struct env *e = *state;
+
+	/* SCI_EN reads 1; SLP_TYP without SLP_EN does nothing. */
+	assert_int_equal(io(e, true, 0x404, 2, 0) & 1, 1);
+	io(e, false, 0x404, 2, 5 << 10);
+	assert_int_equal(io(e, true, 0x404, 2, 0) & (7 << 10), 5 << 10);
+	/* Power button with PWRBTN_EN: status bit, no power-off. */
+	io(e, false, 0x402, 2, 0x0100);
+	assert_int_equal(pm_pm1_enable(), 0x0100);
+	pm_power_button();
+	assert_int_equal(pm_pm1_status() & 0x0100, 0x0100);
+	assert_int_equal(io(e, true, 0x400, 4, 0), 0x01000100);
+	io(e, false, 0x400, 2, 0x0100);		/* write 1 to clear */
+	assert_int_equal(pm_pm1_status(), 0);
+	io(e, false, 0x403, 1, 0);		/* byte access to PM1_EN */
+	assert_int_equal(pm_pm1_enable(), 0);
+	io(e, false, 0x404, 4, 0);		/* wrong width: ignored */
+	assert_int_equal(suspended(e), VM_SUSPEND_NONE);
+	/* S5 with SLP_EN powers off. */
+	assert_int_equal(vm_reinit(e->ctx), 0);
+	assert_int_equal(vm_activate_cpu(e->vcpu), 0);
+	io(e, false, 0x404, 2, (5 << 10) | (1 << 13));
+	assert_int_equal(suspended(e), VM_SUSPEND_POWEROFF);
+}
+
+/* No ACPI OS listening (PWRBTN_EN clear): the button powers off. */
+static void
+test_power_button_fallback(void **state)
+{
+	struct env *e = *state;
+
+	pm_power_button();
+	assert_int_equal(suspended(e), VM_SUSPEND_POWEROFF);
+}
+
+static void
+test_kbc(void **state)
+{
+	struct env *e = *state;
+
+	io(e, false, 0x64, 1, 0xaa);
+	assert_int_equal(io(e, true, 0x64, 1, 0) & 0x05, 0x05);
+	assert_int_equal(io(e, true, 0x60, 1, 0), 0x55);
+	assert_int_equal(io(e, true, 0x64, 1, 0) & 0x01, 0);
+	io(e, false, 0x60, 1, 0xff);		/* keyboard reset */
+	assert_int_equal(io(e, true, 0x60, 1, 0), 0xfa);
+	assert_int_equal(io(e, true, 0x60, 1, 0), 0xaa);
+	io(e, false, 0x64, 1, 0xd1);		/* output port: A20 off */
+	io(e, false, 0x60, 1, 0x01);
+	io(e, false, 0x64, 1, 0xd0);
+	assert_int_equal(io(e, true, 0x60, 1, 0), 0x01);
+	assert_int_equal(io(e, true, 0x60, 2, 0), 0xffff);
+	assert_int_equal(suspended(e), VM_SUSPEND_NONE);
+	assert_int_equal(vm_reinit(e->ctx), 0);
+	assert_int_equal(vm_activate_cpu(e->vcpu), 0);
+	io(e, false, 0x64, 1, 0xfe);		/* pulse reset */
+	assert_int_equal(suspended(e), VM_SUSPEND_RESET);
+}
+
+static void
+test_kbc_outport_reset(void **state)
+{
+	struct env *e = *state;
+
+	io(e, false, 0x64, 1, 0xd1);
+	io(e, false, 0x60, 1, 0x02);		/* bit 0 low: reset */
+	assert_int_equal(suspended(e), VM_SUSPEND_RESET);
+}
+
+static void
+test_port92(void **state)
+{
+	struct env *e = *state;
+
+	assert_int_equal(io(e, true, 0x92, 1, 0), 0x02);
+	io(e, false, 0x92, 1, 0x00);		/* A20 off */
+	assert_int_equal(suspended(e), VM_SUSPEND_NONE);
+	assert_int_equal(vm_reinit(e->ctx), 0);
+	assert_int_equal(vm_activate_cpu(e->vcpu), 0);
+	io(e, false, 0x92, 1, 0x03);		/* INIT_NOW */
+	assert_int_equal(suspended(e), VM_SUSPEND_RESET);
+}
+
+int
+main(void)
+{
+#define	T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_cf9),
+		T(test_pm1),
+		T(test_power_button_fallback),
+		T(test_kbc),
+		T(test_kbc_outport_reset),
+		T(test_port92),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
