@@ -226,7 +226,8 @@ build_fadt(struct acpi_tables *t, long facs, long dsdt)
 	put_gas(f + 116, GAS_IO, 8, 1, ACPI_RESET_PORT);
 	f[128] = ACPI_RESET_VALUE;
 	f[131] = 4;			/* FADT minor version: 6.4 */
-	t_ptr(t, (size_t)off + 132, (size_t)facs, 8);	/* X_FIRMWARE_CTRL */
+	/* X_FIRMWARE_CTRL stays 0: the FACS is below 4 GiB and OSes list
+	 * both fields when both are set. */
 	t_ptr(t, (size_t)off + 140, (size_t)dsdt, 8);	/* X_DSDT */
 	put_gas(f + 148, GAS_IO, 32, 2, ACPI_PM1A_EVT_PORT);
 	put_gas(f + 172, GAS_IO, 16, 2, ACPI_PM1A_CNT_PORT);

@@ -54,20 +54,7 @@ needs_tpm(void)
 	return (find_config_node("tpm") != NULL);
 }
 
-static int
-needs_testdev(void)
-{
-	return (get_config_bool_default("lpc.pc-testdev", false));
-}
 
-static int
-needs_qemu_fwcfg(void)
-{
-	const char *fwcfg = get_config_value("lpc.fwcfg");
-
-	return ((fwcfg != NULL && strcmp(fwcfg, "bhyve") != 0) ||
-	    find_config_node("fwcfg") != NULL);
-}
 
 /*
  * Features bhyve has and this implementation does not have yet.  When
@@ -81,8 +68,6 @@ static const struct {
 	{ "the GDB server (-G, gdb.port)", needs_gdb },
 	{ "NUMA domains (-n, domains.*)", needs_numa },
 	{ "the TPM device (-l tpm, tpm.*)", needs_tpm },
-	{ "pc-testdev (-l pc-testdev)", needs_testdev },
-	{ "QEMU fw_cfg (lpc.fwcfg=qemu, -f)", needs_qemu_fwcfg },
 };
 
 static void

@@ -181,9 +181,12 @@ lookup_node_locked(config_node_t *parent, const char *path, bool create)
 		len = end != NULL ? (size_t)(end - comp) : strlen(comp);
 		c = child_lookup(n, comp, len);
 		if (c != NULL && c->value != NULL) {
-			warnx("Configuration node %s is a child of existing "
-			    "variable %.*s", path, (int)(comp - path + len),
-			    path);
+			/* A lookup that meets a value finds no node: only
+			 * creating one there is an error worth a message. */
+			if (create)
+				warnx("Configuration node %s is a child of "
+				    "existing variable %.*s", path,
+				    (int)(comp - path + len), path);
 			return (NULL);
 		}
 		if (c == NULL) {

@@ -6,8 +6,10 @@
  * -1 with errno.
  *
  * VMs are found by name in the engine's registry, so vm_create() and
- * vm_open() pair as they do on FreeBSD.  (A VM that outlives its process,
- * for bhyveload then bhyve, comes later; the name plumbing is the same.)
+ * vm_open() pair as they do on FreeBSD.  A VM that outlives its process
+ * (bhyveload, then bhyve) is a directory of files: vm_openf() with
+ * VMMAPI_OPEN_PERSIST creates one, vm_open() attaches to one not in this
+ * process's registry (vmmapi_persist.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,8 +17,10 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "libvmmapi/vmmapi.h"
+#include "libvmmapi/vmmapi_persist.h"
 #include "vmm/vmm_kern.h"
 #include "vmm/vmm_mem.h"
 
@@ -27,6 +31,7 @@ struct vmctx {
 	struct vm	*vm;		/* referenced */
 	char		*name;
 	int		memflags;
+	bool		persistent;	/* backed by vmmapi_persist.c files */
 };
 
 struct vcpu {
@@ -82,6 +87,11 @@ vm_open(const char *name)
 	struct vm *vm;
 
 	vm = vmm_vm_lookup(name);
+	/* Not in this process: a persistent VM is attached to. */
+	if (vm == NULL && vm_persist_exists(name)) {
+		(void)vmm_vm_create(name, NULL);
+		vm = vmm_vm_lookup(name);
+	}
 	if (vm == NULL) {
 		errno = ENOENT;
 		return (NULL);
@@ -94,6 +104,7 @@ vm_open(const char *name)
 		return (NULL);
 	}
 	ctx->vm = vm;
+	ctx->persistent = vm_persist_exists(name);
 	return (ctx);
 }
 
@@ -105,7 +116,12 @@ vm_openf(const char *name, int flags)
 	int error;
 
 	if ((flags & VMMAPI_OPEN_CREATE) != 0) {
-		error = vmm_vm_create(name, NULL);
+		if ((flags & VMMAPI_OPEN_PERSIST) != 0)
+			error = vmp_create(name);
+		else if (vm_persist_exists(name))
+			error = -EEXIST;	/* vm_open attaches to it */
+		else
+			error = vmm_vm_create(name, NULL);
 		if (error == 0)
 			created = true;
 		else if (error != -EEXIST) {
@@ -141,6 +157,8 @@ vm_destroy(struct vmctx *ctx)
 {
 	if (ctx == NULL)
 		return;
+	if (ctx->persistent)
+		(void)vmp_remove(ctx->name);
 	(void)vmm_vm_destroy(ctx->vm);
 	vm_close(ctx);
 }
@@ -149,6 +167,12 @@ int
 vm_reinit(struct vmctx *ctx)
 {
 	return (ret(vmm_vm_reinit(ctx->vm)));
+}
+
+bool
+vm_is_persistent(struct vmctx *ctx)
+{
+	return (ctx->persistent);
 }
 
 const char *
@@ -204,6 +228,17 @@ vm_setup_memory(struct vmctx *ctx, size_t len, enum vm_mmap_style s)
 	 */
 	vmm_mem_set_dump(vmm_vm_mem(ctx->vm),
 	    (ctx->memflags & VM_MEM_F_INCORE) != 0);
+	if (ctx->persistent) {
+		int fd, error;
+
+		fd = vmp_sysmem_fd(ctx->name, len, ctx->memflags);
+		if (fd < 0)
+			return (ret(fd));
+		error = vmm_mem_set_backing(vmm_vm_mem(ctx->vm), VM_SYSMEM, fd);
+		close(fd);
+		if (error != 0)
+			return (ret(error));
+	}
 	return (ret(vmm_setup_memory(ctx->vm, len)));
 }
 

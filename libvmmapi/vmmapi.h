@@ -193,4 +193,51 @@ uint64_t *vm_get_stats(struct vcpu *vcpu, struct timeval *ret_tv,
 	    int *ret_entries);
 const char *vm_get_stat_desc(struct vmctx *ctx, int index);
 
+/*
+ * Named VMs that outlive their process (libvmmapi/vmmapi_persist.c), the
+ * /dev/vmm/NAME of this implementation: a directory under the state root
+ * (BHYVE_STATE_DIR, else /dev/shm/bhyve, else $XDG_RUNTIME_DIR/bhyve or
+ * /tmp/bhyve-UID) holding the sysmem file and a state file.  Created by
+ * vm_openf(..., VMMAPI_OPEN_CREATE | VMMAPI_OPEN_PERSIST) (bhyveload,
+ * bhyvectl --create); vm_open() of a name not in this process attaches
+ * to it; vm_destroy() removes it.  Plain vm_create() stays in-process.
+ */
+#define	VMMAPI_OPEN_PERSIST	0x100
+
+/* At most this many registers and descriptors in a saved vCPU. */
+#define	VM_STATE_MAXENT		64
+
+struct vm_state_ent {
+	int		reg;		/* VM_REG_GUEST_* */
+	bool		desc;		/* a descriptor, else a register */
+	uint64_t	val;		/* register value */
+	struct seg_desc	sd;		/* descriptor */
+};
+
+/* The state file: what bhyveload leaves for bhyve. */
+struct vm_saved_state {
+	uint64_t	memsize;	/* 0: no memory set up yet */
+	int		memflags;
+	uint16_t	sockets, cores, threads;
+	bool		loaded;		/* vCPU 0 registers below are valid */
+	int		nent;		/* applied in this order */
+	struct vm_state_ent ent[VM_STATE_MAXENT];
+};
+
+/* The state root ("" never); -1 with errno (ENAMETOOLONG). */
+int	vm_state_root(char *buf, size_t len);
+bool	vm_is_persistent(struct vmctx *ctx);
+/* Does a persistent VM of that name exist? */
+bool	vm_persist_exists(const char *name);
+int	vm_read_state(const char *name, struct vm_saved_state *st);
+int	vm_write_state(const char *name, const struct vm_saved_state *st);
+/* vCPU registers to / from a saved state (loader's set, in order). */
+int	vm_save_vcpu_state(struct vcpu *vcpu, struct vm_saved_state *st);
+int	vm_restore_vcpu_state(struct vcpu *vcpu,
+	    const struct vm_saved_state *st);
+/* The state file's text form; parse returns 0 or -1 (EINVAL). */
+int	vm_state_parse(const char *buf, size_t len, struct vm_saved_state *st);
+/* Bytes needed (without NUL), as snprintf. */
+int	vm_state_format(char *buf, size_t len, const struct vm_saved_state *st);
+
 #endif /* _VMMAPI_H_ */

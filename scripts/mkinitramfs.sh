@@ -18,7 +18,7 @@
 #   bhyvetest=poweroff  facts, then poweroff -f     (bhyve exits 1)
 #   bhyvetest=reboot    facts, then reboot -f       (bhyve exits 0)
 #   bhyvetest=panic     echo c > /proc/sysrq-trigger (with panic=-1: 0)
-#   bhyvetest=marker    poweroff -f at once (boot benchmark)
+#   bhyvetest=marker    poweroff -f a second later (boot benchmark)
 set -eu
 [ $# -eq 2 ] || { echo "usage: $0 MODROOT OUT.cpio.gz" >&2; exit 1; }
 modroot=$1
@@ -100,7 +100,7 @@ case "$test" in
 poweroff) facts; poweroff -f ;;
 reboot) facts; reboot -f ;;
 panic) facts; echo c > /proc/sysrq-trigger ;;
-marker) poweroff -f ;;
+marker) sleep 1; poweroff -f ;;
 esac
 
 echo "bhyve-linux: 'poweroff -f' ends bhyve (exit 1), 'reboot -f' restarts it (exit 0)"

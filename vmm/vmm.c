@@ -56,7 +56,7 @@ struct vmm_vcpu {
 	_Atomic bool	sleeping;	/* (a) waiting on cv */
 	_Atomic uint32_t wakegen;	/* (a) bumped by every notify */
 	_Atomic bool	debug;		/* (a) vm_suspend_cpu() */
-	_Atomic bool	suspended;	/* (a) left with VM_EXITCODE_SUSPENDED */
+	_Atomic bool	suspended;	/* (a) left vmm_run() suspended */
 	bool		active;		/* (v) in the active set */
 	bool		halted_noif;	/* (v) halted, RFLAGS.IF = 0 */
 	/*

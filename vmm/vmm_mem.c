@@ -8,11 +8,13 @@
  * flag after it is filled in.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "libvmmapi/vmmapi.h"	/* VM_SYSMEM; types only */
@@ -47,6 +49,7 @@ struct vmm_mem {
 	bool		incore;
 	struct vmm_seg	segs[VMM_MAX_MEMSEGS];
 	struct vmm_map	maps[VMM_MAX_MEMMAPS];
+	int		backing[VMM_MAX_MEMSEGS];	/* preset fds, or -1 */
 };
 
 struct vmm_mem *
@@ -78,7 +81,7 @@ vmm_mem_create(void)
 	m->resv = p;
 	m->base = m->resv + VMM_GUARD_SIZE;
 	for (int i = 0; i < VMM_MAX_MEMSEGS; i++)
-		m->segs[i].fd = -1;
+		m->segs[i].fd = m->backing[i] = -1;
 	pthread_mutex_init(&m->mtx, NULL);
 	return (m);
 }
@@ -98,6 +101,9 @@ vmm_mem_destroy(struct vmm_mem *m)
 			munmap(s->host, s->len);
 		close(s->fd);
 	}
+	for (int i = 0; i < VMM_MAX_MEMSEGS; i++)
+		if (m->backing[i] >= 0)
+			close(m->backing[i]);
 	pthread_mutex_destroy(&m->mtx);
 	free(m);
 }
@@ -116,10 +122,19 @@ seg_alloc_locked(struct vmm_mem *m, int segid, size_t len, bool sysmem,
 	s = &m->segs[segid];
 	if (s->used)
 		return (-EEXIST);
-	fd = memfd_create(name, MFD_CLOEXEC);
-	if (fd < 0)
+	if (m->backing[segid] >= 0) {
+		struct stat st;
+
+		/* A preset file: it must hold the whole segment already. */
+		if (fstat(m->backing[segid], &st) != 0)
+			return (-errno);
+		if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < len)
+			return (-EINVAL);
+		fd = m->backing[segid];
+		m->backing[segid] = -1;
+	} else if ((fd = memfd_create(name, MFD_CLOEXEC)) < 0) {
 		return (-errno);
-	if (ftruncate(fd, (off_t)len) != 0) {
+	} else if (ftruncate(fd, (off_t)len) != 0) {
 		int error = -errno;
 
 		close(fd);
@@ -191,6 +206,23 @@ mmap_locked(struct vmm_mem *m, uint64_t gpa, int segid, uint64_t off,
 	mp->segid = segid;
 	mp->prot = prot;
 	atomic_store_explicit(&mp->used, true, memory_order_release);
+	return (0);
+}
+
+int
+vmm_mem_set_backing(struct vmm_mem *m, int segid, int fd)
+{
+	int nfd = -1;
+
+	if (segid < 0 || segid >= VMM_MAX_MEMSEGS)
+		return (-EINVAL);
+	if (fd >= 0 && (nfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return (-errno);
+	pthread_mutex_lock(&m->mtx);
+	if (m->backing[segid] >= 0)
+		close(m->backing[segid]);
+	m->backing[segid] = nfd;
+	pthread_mutex_unlock(&m->mtx);
 	return (0);
 }
 

@@ -39,6 +39,13 @@ struct vmm_mem;
 struct vmm_mem *vmm_mem_create(void);
 void	vmm_mem_destroy(struct vmm_mem *m);
 
+/*
+ * Back the next allocation of segment `segid` with `fd` (a file of at
+ * least the segment's size, which the memory then takes over) instead of
+ * a fresh memfd: how a named VM's sysmem lives in a file that outlives
+ * the process (libvmmapi/vmmapi_persist.c).  -1 forgets a preset fd.
+ */
+int	vmm_mem_set_backing(struct vmm_mem *m, int segid, int fd);
 /* sysmem of `len` bytes split at VMM_LOWMEM_LIMIT; once per VM. */
 int	vmm_mem_setup_sysmem(struct vmm_mem *m, size_t len);
 /* A named device segment; returns 0 and a host view in *hostp. */

@@ -36,6 +36,7 @@
 #include "bhyve/bhyverun.h"
 #include "bhyve/bootrom.h"
 #include "bhyve/config.h"
+#include "bhyve/ctl_server.h"
 #include "bhyve/firmware.h"
 #include "bhyve/inout.h"
 #include "bhyve/mem.h"
@@ -516,6 +517,9 @@ create_vm(struct bhyve_vm *bvm, const char *vmname)
 		fprintf(stderr, "vm_open: %s: %s\n", vmname, strerror(errno));
 		return (-1);
 	}
+	/* A VM bhyveload set up: same -m (ctl_server.c). */
+	if (bhyve_loaded_check(bvm->ctx) != 0)
+		return (-1);
 	if (vm_get_topology(bvm->ctx, &s, &c, &t, &maxcpus) != 0)
 		return (-1);
 	if (bvm->ncpus > maxcpus) {
@@ -590,7 +594,11 @@ static int
 load_guest(struct bhyve_vm *bvm)
 {
 	const char *kernel = get_config_value("boot.kernel");
+	int loaded;
 
+	/* Loaded by bhyveload: its registers, no kernel loading. */
+	if ((loaded = bhyve_loaded_restore(bvm->ctx, bvm->vcpu[BSP])) != 0)
+		return (loaded > 0 ? 0 : -1);
 	if (kernel != NULL && kernel[0] != '\0')
 		return (bhyve_load_kernel(bvm->ctx, bvm->vcpu[BSP]));
 	/* bootrom_init() mapped it: the BSP starts at F000:FFF0. */
@@ -624,6 +632,7 @@ run_vm(struct bhyve_vm *bvm)
 		return (BHYVE_EXIT_ERROR);
 	}
 	bvm->mevent_started = true;
+	ctl_server_start(bvm->ctx, bvm->vcpu, bvm->ncpus);	/* bhyvectl */
 	for (int i = 0; i < bvm->ncpus; i++) {
 		if (start_vcpu(bvm, i) != 0) {
 			vm_finish(bvm, BHYVE_EXIT_ERROR);
@@ -643,6 +652,7 @@ teardown(struct bhyve_vm *bvm, int status)
 		mevent_stop();
 		pthread_join(bvm->mevent_thread, NULL);
 	}
+	ctl_server_stop();
 	fini_lpc_uarts(bvm);
 	atkbdc_fini();
 	pm_fini();
@@ -652,8 +662,9 @@ teardown(struct bhyve_vm *bvm, int status)
 		for (int i = 0; i < bvm->ncpus; i++)
 			vm_vcpu_close(bvm->vcpu[i]);
 	if (bvm->ctx != NULL) {
-		if (status == BHYVE_EXIT_POWEROFF &&
-		    get_config_bool_default("destroy_on_poweroff", false))
+		if ((status == BHYVE_EXIT_POWEROFF &&
+		    get_config_bool_default("destroy_on_poweroff", false)) ||
+		    ctl_server_destroy_requested())
 			vm_destroy(bvm->ctx);
 		else
 			vm_close(bvm->ctx);

@@ -295,7 +295,7 @@ t l-tpm-nopath 4 - 'invalid tpm path' -- -l tpm,swtpm vm
 t l-com-nobackend 4 - "missing backend" -- -l com1 vm
 t l-bootrom-missing 4 - 'bootrom: cannot open "/nonexistent/rom"' -- -l bootrom,/nonexistent/rom vm
 t l-tpm-unimpl 4 - "TPM device" -- -l tpm,swtpm,/tmp/s vm
-t l-testdev-unimpl 4 - "pc-testdev" -- -l pc-testdev vm
+t l-testdev-accepted 4 - "no boot.kernel or bootrom configured" -- -l pc-testdev vm
 accepted l-com2-accepted -l com2,stdio vm
 t l-com2-tty-missing 4 - "uart: cannot open /nonexistent/tty" -- -l com2,/nonexistent/tty vm
 t l-com3-bad-backend 4 - 'uart: unknown backend "bogus"' -- -l com3,bogus vm
@@ -311,7 +311,7 @@ t numa-no-acpi 4 - "NUMA emulation requires ACPI" -- -o acpi_tables=false -n id=
 t fwcfg-string 1 "fwcfg.file.0.string=hello" "" -- -f opt/x,string=hello $DUMP vm
 t fwcfg-bad 4 - "invalid fwcfg item 'opt/x'" -- -f opt/x vm
 t fwcfg-missing-file 4 - "invalid fwcfg item" -- -f opt/x,file=$TMP/nonexistent vm
-t fwcfg-unimpl 4 - "QEMU fw_cfg" -- -f opt/x,string=y vm
+t fwcfg-accepted 4 - "no boot.kernel or bootrom configured" -- -f opt/x,string=y vm
 t uuid-bad 4 - "Invalid UUID 'not-a-uuid'" -- -U not-a-uuid vm
 accepted uuid-ok-accepted -U 6ba7b810-9dad-11d1-80b4-00c04fd430c8 vm
 accepted uuid-nil-accepted -U "" vm

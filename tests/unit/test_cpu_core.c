@@ -200,7 +200,8 @@ tm_run(struct tmach *t, const void *code, size_t len)
 	cpu->rip = start;
 	if (cpu->gpr[X86_RSP] == 0)
 		cpu->gpr[X86_RSP] = cpu->csz == 2 ? 0xfff0 : STACK;
-	for (i = 0; i < 1000; i++) {
+	cpu->run_budget = 50000000;	/* a broken test fails, not hangs */
+	for (i = 0; i < 100; i++) {
 		assert_int_equal(x86_run(cpu, &t->exit), 0);
 		if (t->exit.exitcode == VM_EXITCODE_INOUT)
 			break;
@@ -550,7 +551,6 @@ to_real(const struct dcase *d, uint8_t *out)
 	for (i = 0; i < d->len; i++) {
 		if (d->bytes[i] == 0x66 && !p66) {
 			p66 = true;
-			continue;
 		}
 		out[n++] = d->bytes[i];
 	}
@@ -559,7 +559,7 @@ to_real(const struct dcase *d, uint8_t *out)
 	if (d->size == 1 && !p66)
 		return (n);
 	if (d->size == 4 && !p66) {
-		out[0] = 0x90;
+		out[0] = 0x66;
 		memcpy(out + 1, d->bytes, d->len);
 		return (d->len + 1);
 	}
