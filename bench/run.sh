@@ -136,3 +136,6 @@ awk -v ow="$W_ours" -v qw="$W_qemu" -v oc="$C_ours" -v qc="$C_qemu" 'BEGIN {
 	printf "ratio ours/qemu: %.2f (wall), %.2f (CPU time); target <= 5\n",
 	    ow / qw, oc / qc }'
 echo "checksum: ${SUM[ours]} (same under both)"
+
+# Boot benchmark: Debian's kernel to userspace, ours vs QEMU (boot.sh).
+B=$B ROUNDS=${BOOT_ROUNDS:-$ROUNDS} bash bench/boot.sh

@@ -581,16 +581,16 @@ print_memmap(void)
 		printf("%-20s %-20s %-10s %-10s\n", "gpa", "len", "segid",
 		    "prot");
 		if (lo != 0)
-			printf("%#-20jx %#-20jx %-10d %s\n", (uintmax_t)0,
+			printf("0x%-18jx 0x%-18jx %-10d %s\n", (uintmax_t)0,
 			    (uintmax_t)lo, VM_SYSMEM, "RWX");
 		if (hi != 0)
-			printf("%#-20jx %#-20jx %-10d %s\n",
+			printf("0x%-18jx 0x%-18jx %-10d %s\n",
 			    (uintmax_t)VM_HIGHMEM_BASE, (uintmax_t)hi,
 			    VM_SYSMEM, "RWX");
 	}
 	if (o.memseg) {
 		printf("%-10s %-20s %s\n", "ident", "len", "name");
-		printf("%-10d %#-20jx %s\n", VM_SYSMEM, (uintmax_t)(lo + hi),
+		printf("%-10d 0x%-18jx %s\n", VM_SYSMEM, (uintmax_t)(lo + hi),
 		    "sysmem");
 	}
 }
@@ -672,7 +672,6 @@ main(int argc, char **argv)
 {
 	char buf[256];
 	struct vmctx *ctx;
-	bool anyreg = false;
 
 	parse_args(argc, argv);
 	if (o.vm[0] == '\0' || o.vm[0] == '.' || strchr(o.vm, '/') != NULL ||
@@ -699,16 +698,11 @@ main(int argc, char **argv)
 
 	set_regs();
 	for (int i = 0; i < NREGS; i++)
-		if (o.getreg[i]) {
+		if (o.getreg[i])
 			print_reg(&regs[i]);
-			anyreg = true;
-		}
 	for (int i = 0; i < NDESCS; i++)
-		if (o.getdesc[i]) {
+		if (o.getdesc[i])
 			print_desc(&descs[i]);
-			anyreg = true;
-		}
-	(void)anyreg;
 	if (o.x2apic) {
 		need_running("--get-x2apic-state");
 		printf("x2apic_state[%d]\t%s\n", o.cpu,

@@ -65,10 +65,18 @@ boot() {
 	local name=$1 cpus=$2 kernel=$3 cmdline=$4 log=$out/$1.log
 	local pid t0 now done_at=0
 
+	local keys=(-o boot.kernel="$kernel" -o boot.initrd="$initrd"
+		-o boot.cmdline="$cmdline")
+
+	if [ "${via_k:-0}" = 1 ]; then
+		# The same keys from a -k configuration file.
+		printf 'boot.kernel=%s\nboot.initrd=%s\nboot.cmdline=%s\n' \
+			"$kernel" "$initrd" "$cmdline" >"$out/$name.conf"
+		keys=(-k "$out/$name.conf")
+	fi
 	t0=${EPOCHREALTIME%.*}
 	"$bhyve" -c "$cpus" -m 512M -H -u -s 0,hostbridge -s 31,lpc \
-		-l com1,stdio -o boot.kernel="$kernel" \
-		-o boot.initrd="$initrd" -o boot.cmdline="$cmdline" \
+		-l com1,stdio "${keys[@]}" \
 		"e2e-$$-$name" </dev/null > >(stamp >"$log") 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
@@ -158,8 +166,8 @@ else
 	done
 fi
 
-# 2. One vCPU, reboot -f: exit 0.
-boot c1 1 "$KERNEL" "$base bhyvetest=reboot"
+# 2. One vCPU, reboot -f: exit 0.  Configured with -k this time.
+via_k=1 boot c1 1 "$KERNEL" "$base bhyvetest=reboot"
 log=$out/c1.log
 if reached "$log"; then
 	echo "PASS: c1-userspace"

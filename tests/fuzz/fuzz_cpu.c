@@ -29,8 +29,8 @@
 #define	CODE_MAX	4096
 #define	DATA_GPA	0x20000
 
-#define	RUN_BUDGET	2048		/* instructions per x86_run() */
-#define	RUN_TURNS	16		/* x86_run() calls per input */
+#define	RUN_BUDGET	512 		/* instructions per x86_run() */
+#define	RUN_TURNS	8		/* x86_run() calls per input */
 
 enum { M_REAL, M_PROT16, M_PROT32, M_LONG, M_NMODES };
 
@@ -279,6 +279,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	vm.ram = aligned_alloc(4096, RAM_SIZE);
 	FZ_CHECK(vm.ram != NULL);
+	/*
+	 * One machine and CPU for the whole run: the decode cache alone is
+	 * megabytes.  Each input starts from a CPU reset, fresh RAM and
+	 * invalidated decoded code.
+	 */
+	FZ_CHECK(x86_machine_init(&vm.m, RAM_SIZE) == 0);
+	FZ_CHECK(x86_cpu_init(&vm.cpu, &vm.m, &bus, &vm, 0) == 0);
 	return (0);
 }
 
@@ -303,8 +310,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	v->tsc = 0;
 
 	memset(v->ram, 0, RAM_SIZE);
-	FZ_CHECK(x86_machine_init(&v->m, RAM_SIZE) == 0);
-	FZ_CHECK(x86_cpu_init(cpu, &v->m, &bus, v, 0) == 0);
+	x86_invalidate_code(&v->m, 0, RAM_SIZE);
+	memset(&cpu->replay, 0, sizeof(cpu->replay));
 	setup_mode(mode);
 	n = f.n < CODE_MAX ? f.n : CODE_MAX;
 	memcpy(v->ram + CODE_GPA, f.p, n);
@@ -362,7 +369,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	}
-	x86_cpu_fini(cpu);
-	x86_machine_fini(&v->m);
 	return (0);
 }

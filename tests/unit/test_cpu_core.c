@@ -551,6 +551,7 @@ to_real(const struct dcase *d, uint8_t *out)
 	for (i = 0; i < d->len; i++) {
 		if (d->bytes[i] == 0x66 && !p66) {
 			p66 = true;
+			continue;
 		}
 		out[n++] = d->bytes[i];
 	}
