@@ -116,6 +116,14 @@ bench: deps
 	$(MAKE) all
 	@B=$(B) bash bench/run.sh
 
+# Fuzz harnesses (tests/fuzz/) run long: FUZZ_TIME seconds each.  `make
+# check` runs them briefly (tests/fuzz/run.sh, 10 s each).
+.PHONY: fuzz
+FUZZ_TIME ?= 60
+fuzz:
+	@bash scripts/deps.sh clang libclang-rt-14-dev
+	@B=$(B) FUZZ_TIME=$(FUZZ_TIME) bash tests/fuzz/run.sh
+
 clean:
 	rm -rf build build-san
 

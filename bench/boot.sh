@@ -8,8 +8,9 @@
 # alternating in the same run, ROUNDS rounds, medians and their ratio.
 #
 # Memory: when the marker appears, /proc/PID/smaps of the VMM is read;
-# guest RAM is the mappings at least half the guest's size (our memfd
-# segment, QEMU's pc.ram), the VMM's overhead the rest of the RSS.
+# guest RAM is the mapping of the guest's size (our memfd segment,
+# QEMU's pc.ram; MEM up to 3G, all low memory), the VMM's overhead the
+# rest of the RSS (for QEMU that includes its 1 GiB TCG code buffer).
 #
 #   ROUNDS=3 CPUS=1 MEM=512M bench/boot.sh
 set -u
@@ -41,9 +42,9 @@ memk=$(echo "$MEM" | awk '/[Gg]$/ { print $0 * 1048576; next }
 
 # Guest RAM and the rest of the RSS of PID, in KiB: "guest other".
 rss_split() {
-	awk -v half=$((memk / 2)) '
+	awk -v m="$memk" '
 		/^[0-9a-f]+-[0-9a-f]+ / { big = 0 }
-		/^Size:/ { big = ($2 >= half) }
+		/^Size:/ { big = ($2 >= m && $2 <= m + 8192) }
 		/^Rss:/ { if (big) g += $2; else o += $2 }
 		END { printf "%d %d\n", g, o }' "/proc/$1/smaps" 2>/dev/null
 }

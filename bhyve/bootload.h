@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Direct kernel boot (boot.kernel, boot.initrd, boot.cmdline): the pieces
- * shared by the format loaders (multiboot.c now, the Linux boot protocol
- * later) and the dispatcher, bootload.c.
+ * shared by the format loaders (multiboot.c, linux_boot.c) and the
+ * dispatcher, bootload.c.
  *
  * A format loader never touches the VM directly.  It sees guest memory
  * through a `struct boot_mem` (a map callback plus the RAM layout) and

@@ -432,7 +432,8 @@ ctl_accept(int lfd, enum ev_type type, void *arg)
 	else
 		olen = ctl_handle_request(srv.ctx, srv.vcpu, srv.ncpus, req,
 		    out, sizeof(out));
-	(void)write(fd, out, olen);
+	/* A client gone already must not raise SIGPIPE in bhyve. */
+	(void)send(fd, out, olen, MSG_NOSIGNAL);
 	close(fd);
 }
 
@@ -497,6 +498,8 @@ ctl_server_stop(void)
 	if (srv.lfd < 0)
 		return;
 	/* The event thread has stopped (teardown) or never ran. */
+	if (srv.ev != NULL)
+		(void)mevent_delete(srv.ev);
 	unlink(srv.path);
 	close(srv.lfd);
 	srv.lfd = -1;

@@ -188,7 +188,7 @@ intr_reason(const struct uart_softc *sc)
  * Drive the interrupt line from the current state.  On PC COM ports the
  * UART's INTR output reaches the PIC through a buffer enabled by OUT2
  * (MCR bit 3), and loopback forces OUT2 inactive at the pin (PC16550D
- * MCR bit 4), so either gates the line.
+ * MCR bit 4), so either gates the line when out2_gate models that.
  */
 static void
 update_intr(struct uart_softc *sc)
@@ -261,7 +261,8 @@ uart_init(uart_intr_func_t intr_assert, uart_intr_func_t intr_deassert,
 	sc->intr_arg = arg;
 	/* 115200 baud from the 1.8432 MHz clock: divisor 1. */
 	sc->dll = 1;
-	sc->out2_gate = true;
+	/* Ungated by default, as bhyve's; see uart_set_out2_gate(). */
+	sc->out2_gate = false;
 	sc->msr = msr_inputs(sc);
 	return (sc);
 }

@@ -26,8 +26,11 @@ struct uart_softc *uart_init(uart_intr_func_t intr_assert,
 	    uart_intr_func_t intr_deassert, void *arg);
 void	uart_destroy(struct uart_softc *sc);
 /*
- * PC wiring (the default): the interrupt line is enabled only while MCR
- * OUT2 is set and loopback is off.  PCI UARTs turn it off.
+ * PC wiring: the interrupt line is enabled only while MCR OUT2 is set
+ * and loopback is off.  Off by default, as in bhyve: with it on, Linux
+ * 6.1's 8250 driver stalls at reboot/poweroff (its last output waits
+ * for a THRE interrupt that the gate holds back), so COM ports behave
+ * like bhyve's rather than like a PC's here.
  */
 void	uart_set_out2_gate(struct uart_softc *sc, bool gate);
 uint8_t	uart_read(struct uart_softc *sc, int offset);

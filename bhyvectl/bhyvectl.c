@@ -334,7 +334,7 @@ ctl(char *buf, size_t len, const char *fmt, ...)
 		fail("socket: %s", strerror(errno));
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&vm.sa, sizeof(vm.sa)) != 0 ||
-	    write(fd, req, (size_t)n) != n) {
+	    send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
 		close(fd);
 		return (-1);
 	}

@@ -26,6 +26,9 @@
  * vCPU 0's registers are saved in its state file for bhyve.
  * Exit status 0 on success, 1 on any error.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -38,6 +41,7 @@
 
 #include "bhyve/bhyverun.h"
 #include "bhyve/config.h"
+#include "bhyve/ctl_server.h"
 #include "bhyve/linux_boot.h"
 #include "bhyve/multiboot.h"
 #include "libvmmapi/vmmapi.h"
@@ -85,6 +89,25 @@ is_kernel_image(const char *path)
 		fail("%s: %s", path, strerror(errno));
 	return (multiboot_find_header(buf, (size_t)n) >= 0 ||
 	    linux_is_bzimage(buf, (size_t)n));
+}
+
+/* Does a bhyve run the VM (its control socket answers)? */
+static bool
+vm_running(const char *name)
+{
+	struct sockaddr_un sa;
+	int fd, r;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (ctl_socket_path(name, sa.sun_path, sizeof(sa.sun_path)) != 0)
+		return (false);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return (false);
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return (r == 0);
 }
 
 /* -h: relative boot file paths are under the host directory. */
@@ -186,6 +209,9 @@ main(int argc, char **argv)
 		fail("no kernel to load: give -e boot.kernel=FILE "
 		    "(or -d FILE)");
 
+	/* FreeBSD's vm_reinit fails with EBUSY for a running VM too. */
+	if (vm_running(name))
+		fail("VM %s is running: %s", name, strerror(EBUSY));
 	existed = vm_persist_exists(name);
 	ctx = vm_openf(name, VMMAPI_OPEN_CREATE | VMMAPI_OPEN_REINIT |
 	    VMMAPI_OPEN_PERSIST);

@@ -27,8 +27,17 @@ generic) meta=linux-image-amd64 ;;
 esac
 
 # The versioned package: the metapackage's dependency linux-image-*.
-pkg=$(apt-cache depends "$meta" 2>/dev/null |
-	sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -1)
+resolve() {
+	apt-cache depends "$meta" 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -1
+}
+pkg=$(resolve)
+if [ -z "$pkg" ]; then
+	# A fresh machine may have no package lists yet.
+	sudo=""
+	[ "$(id -u)" -ne 0 ] && sudo="sudo -n"
+	$sudo apt-get update -qq >&2 2>/dev/null && pkg=$(resolve)
+fi
 if [ -z "$pkg" ]; then
 	# Last resort: whatever we fetched before.
 	prev=$(ls -d "$cache"/linux-*-"$flavour"* 2>/dev/null | head -1 || true)

@@ -656,6 +656,8 @@ teardown(struct bhyve_vm *bvm, int status)
 	fini_lpc_uarts(bvm);
 	atkbdc_fini();
 	pm_fini();
+	if (bvm->sigev != NULL)
+		(void)mevent_delete(bvm->sigev);
 	if (bvm->sigfd >= 0)
 		close(bvm->sigfd);
 	if (bvm->vcpu != NULL)

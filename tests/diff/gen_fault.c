@@ -313,7 +313,8 @@ gen_pagefault_string(struct dt_gen *g)
  * Prefixes that keep the instruction's length and the flag rules its
  * generator assumed: segment overrides, 67 (addresses stay below 4 GiB,
  * so truncating them changes nothing), F0, F2/F3 (mostly ignored, else
- * turning BSF/BSR into TZCNT/LZCNT, compared on fewer flags), a repeat of
+ * turning BSR into LZCNT, compared on fewer flags; never F3 on BSF,
+ * which a BMI1 host runs as TZCNT), a repeat of
  * a 66 already there, and a REX only in front of a REX already there
  * (then it is ignored: only a REX right before the opcode counts).
  */
@@ -353,6 +354,10 @@ gen_prefixes(struct dt_gen *g)
 			ins[i] = 0x66;
 		if (hasrex && rng_below(&g->r, 4) == 0)
 			ins[i] = (uint8_t)(0x40 + rng_below(&g->r, 16));
+		/* F3 BSF is TZCNT on a BMI1 host, BSF in ours (no BMI1) */
+		if (ins[i] == 0xf3 && p + 1 < c->len &&
+		    c->code[p] == 0x0f && c->code[p + 1] == 0xbc)
+			ins[i] = 0x3e;
 	}
 	memmove(c->code + k, c->code, c->len);
 	memcpy(c->code, ins, (size_t)k);

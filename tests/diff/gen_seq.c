@@ -240,9 +240,11 @@ mix_step(struct dt_gen *g, uint32_t *def, char *d)
 		*def = F_ARITH;
 		name = k ? "cmpxchg" : "xadd";
 		break;
-	default:			/* POPCNT / TZCNT (BSF: see above) */
+	default:			/* POPCNT (BSF: see above) */
 		size = pick_size(g, SZ_WIDE);
-		k = (int)rng_below(&g->r, 2);
+		/* was POPCNT or TZCNT; F3 0F BC is BSF without BMI1 */
+		(void)rng_below(&g->r, 2);
+		k = 0;
 		insn_reg(g, &in, &rm, size, 2, 0x0f, k ? 0xbc : 0xb8);
 		memmove(in.pfx + 1, in.pfx, (size_t)in.npfx);
 		in.pfx[0] = 0xf3;

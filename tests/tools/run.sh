@@ -221,6 +221,8 @@ if [ -n "$SPIN" ]; then
 	    spin2 >"$TMP/sout" 2>&1 </dev/null &
 	BPID=$!
 	wait_socket spin2
+	"$LOAD" -m 64M -e boot.kernel="$SPIN" spin2 >/dev/null 2>&1
+	check "bhyveload refuses a running VM" [ $? -eq 1 ]
 	"$CTL" --vm=spin2 --destroy
 	rc=$?
 	wait "$BPID"

@@ -52,8 +52,7 @@ setup(void **state)
 	e->sc = uart_init(e_assert, e_deassert, e);
 	assert_non_null(e->sc);
 	uart_set_io(e->sc, e_tx, e_rx_ready, e);
-	/* The register model alone: PC OUT2 wiring has its own test. */
-	uart_set_out2_gate(e->sc, false);
+	/* Ungated by default; PC OUT2 wiring has its own test. */
 	*state = e;
 	return (0);
 }

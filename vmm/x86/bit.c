@@ -79,7 +79,7 @@ X86_OP(x86_op_bt_EI)
 	return (bt_do(cpu, in, (in->reg & 7) - 4, in->imm));
 }
 
-/* BSF / TZCNT (F3 0F BC) */
+/* BSF; TZCNT (F3 0F BC) when BMI1 is offered (decode.c) */
 X86_OP(x86_op_bsf)
 {
 	unsigned size = in->opsize;

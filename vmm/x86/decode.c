@@ -20,6 +20,7 @@
  */
 #include "vmm/x86/decode.h"
 #include "vmm/x86/fpu.h"
+#include "vmm/x86/mmu.h"
 #include "vmm/x86/ops.h"
 #include "vmm/x86/sysinsn.h"
 
@@ -638,6 +639,14 @@ x86_decode(const uint8_t *p, unsigned avail, unsigned csz,
 	/* 40-4F are REX in 64-bit mode: never reached as opcodes there. */
 	if ((f & D_STR) && in->rep != 0)
 		f |= D_END;
+	/*
+	 * F3 0F BC is TZCNT only with BMI1 (CPUID.7:EBX[3]), which we do
+	 * not offer: then it executes as BSF, the F3 ignored (SDM Vol 2
+	 * TZCNT).  LZCNT (F3 0F BD) has its own bit, ABM, which we offer.
+	 */
+	if (in->map == 1 && in->opcode == 0xbc && in->rep != 0 &&
+	    !x86_cpuid_has(7, 1, 3))
+		in->rep = 0;
 	specialize(in);
 	if (f & D_END)
 		in->flags |= X86_IF_END;

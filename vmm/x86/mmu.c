@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "vmm/x86/mmu.h"
+#include "vmm/x86/tlb.h"
 
 #define PG_P		(1ull << 0)
 #define PG_RW		(1ull << 1)
@@ -59,37 +60,6 @@
 #define PFEC_U		0x04
 #define PFEC_RSVD	0x08
 #define PFEC_I		0x10
-
-#define TLB_BITS	8
-#define TLB_N		(1u << TLB_BITS)
-#define TLB_INVALID	(~0ull)
-enum { TLB_R, TLB_W, TLB_X, TLB_NKIND };
-
-#define TLBF_MMIO	0x01		/* not RAM: bus->mmio */
-#define TLBF_CODE	0x02		/* write entry of a code page */
-#define TLBF_SLOW	(TLBF_MMIO | TLBF_CODE)
-#define TLBF_GLOBAL	0x10
-#define TLBF_LARGE	0x20		/* piece of a 2M/4M/1G page */
-#define TLBF_SHIFT(f)	((f) >> 8)	/* log2 of the page size */
-
-struct tlb_ent {
-	uint64_t	tag;		/* linear page number or TLB_INVALID */
-	uint8_t		*host;
-	uint64_t	gpa;		/* of the 4 KiB page */
-	uint32_t	flags;
-};
-
-struct x86_tlb {
-	struct tlb_ent	e[2][TLB_NKIND][TLB_N];	/* [user][kind][index] */
-	uint64_t	epoch;		/* mach->tlb_epoch seen */
-	_Atomic uint64_t *epoch_src;
-	bool		has_large;
-	bool		pdpte_valid;
-	uint64_t	pdpte_cr3;
-	uint64_t	pdpte[4];
-	/* paging controls the entries were built under */
-	uint64_t	s_cr0, s_cr3, s_cr4, s_efer;
-};
 
 static _Atomic uint64_t mmu_no_epoch;
 
@@ -626,7 +596,8 @@ mmu_xlate(struct x86_cpu *cpu, uint64_t la, int acc, struct tlb_ent *out)
 		out->flags |= TLBF_MMIO;
 	else if (kind == TLB_W && mmu_is_code(cpu, out->gpa))
 		out->flags |= TLBF_CODE;
-	if (t != NULL && cacheable) {
+	/* only canonical tags: tlb.h's fast path relies on it */
+	if (t != NULL && cacheable && x86_canonical(la)) {
 		t->e[user][kind][lpn & (TLB_N - 1)] = *out;
 		if (out->flags & TLBF_LARGE)
 			t->has_large = true;

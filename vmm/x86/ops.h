@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "vmm/x86/cpu.h"
+#include "vmm/x86/tlb.h"
 
 #define X86_OP(name)	int name(struct x86_cpu *cpu, const struct x86_insn *in)
 #define X86_LIKELY(x)	__builtin_expect(!!(x), 1)
@@ -182,15 +183,14 @@ static inline int X86_WUR
 rd_mem(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
     uint64_t *v)
 {
-	*v = 0;
-	return (x86_vread(cpu, seg, off, size, v));
+	return (x86_fast_read(cpu, seg, off, size, v));
 }
 
 static inline int X86_WUR
 wr_mem(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
     uint64_t v)
 {
-	return (x86_vwrite(cpu, seg, off, size, &v));
+	return (x86_fast_write(cpu, seg, off, size, v));
 }
 
 static inline int X86_WUR

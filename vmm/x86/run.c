@@ -422,7 +422,11 @@ run_block(struct x86_cpu *cpu, unsigned max)
 		if (csz != 8)
 			limchk = cpu->rip + b->bytes - 1 >
 			    cpu->seg[X86_CS].limit;
-		rc = exec_block(cpu, b, max, limchk, genp);
+		/* two copies: the common one without the limit check */
+		if (limchk)
+			rc = exec_block(cpu, b, max, true, genp);
+		else
+			rc = exec_block(cpu, b, max, false, genp);
 		/*
 		 * Chaining: a plain near branch to the same linear page
 		 * stays in the same physical page, so the next block needs

@@ -5,6 +5,12 @@
  * x87 and SSE components (Vol 1 ch. 13), XGETBV/XSETBV.  The compacted
  * format (XSAVEC/XSAVES, XCOMP_BV[63] = 1) is not offered: CPUID.0xD.1
  * reports only XSAVEOPT, and XRSTOR of a compacted image is #GP.
+ *
+ * Choices where the manuals leave room: XINUSE is reported as 1 for x87
+ * and SSE (XSAVE sets their XSTATE_BV bits, XGETBV(1) = XCR0); XSAVEOPT
+ * writes like XSAVE (no init/modified optimization); FXSAVE saves
+ * MXCSR and XMM even with CR4.OSFXSR = 0; bytes 416-511 of the legacy
+ * area and header bytes 8-63 are never written; FCS/FDS are stored as 0.
  */
 #include "vmm/x86/fpu.h"
 
@@ -172,8 +178,13 @@ op_xrstor(struct x86_cpu *cpu, const struct x86_insn *in, uint64_t ea)
 		    64, hdr);
 	if (rc != X86_OK)
 		return (rc);
-	/* Vol 1 13.8.1: XSTATE_BV within XCR0, XCOMP_BV = 0, rsvd 0 */
-	if ((hdr[0] & ~cpu->xcr0) || hdr[1] != 0 || hdr[2] != 0)
+	/*
+	 * Vol 1 13.8.1: XSTATE_BV within XCR0; XCOMP_BV[63] = 1 (compacted,
+	 * not offered) or any other XCOMP_BV bit, or header bytes 16-63
+	 * not zero: #GP(0).
+	 */
+	if ((hdr[0] & ~cpu->xcr0) || hdr[1] != 0 || (hdr[2] | hdr[3] |
+	    hdr[4] | hdr[5] | hdr[6] | hdr[7]) != 0)
 		return (x86_raise(cpu, IDT_GP, 0));
 	if (rfbm & XCR0_SSE) {
 		rc = mxcsr_ok(cpu, img);
