@@ -10,6 +10,7 @@
  * Input: byte 0 mode and knobs, bytes 1-8 the generator's seed, the rest
  * code at CODE_GPA (at most CODE_MAX bytes).
  */
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -29,7 +30,7 @@
 #define	CODE_MAX	4096
 #define	DATA_GPA	0x20000
 
-#define	RUN_BUDGET	512 		/* instructions per x86_run() */
+#define	RUN_BUDGET	512		/* instructions per x86_run() */
 #define	RUN_TURNS	8		/* x86_run() calls per input */
 
 enum { M_REAL, M_PROT16, M_PROT32, M_LONG, M_NMODES };
@@ -224,6 +225,10 @@ setup_mode(int mode)
 	struct x86_cpu *cpu = &vm.cpu;
 	int s;
 
+	/* What a reset leaves alone, so that each input starts the same. */
+	memset(&cpu->msr, 0, sizeof(cpu->msr));
+	atomic_store(&cpu->nmi_pending, false);
+	atomic_store(&cpu->kick, 0);
 	x86_cpu_reset(cpu);
 	build_tables(mode == M_LONG);
 	cpu->gdtr = (struct x86_dtr){ GDT_GPA, 0x47 };
@@ -269,7 +274,7 @@ setup_mode(int mode)
 		break;
 	}
 	seg_set(X86_LDTR, 0, 0, 0, 0x10000);
-	seg_set(X86_TR, 0x30, TSS_GPA, 0x67, mode == M_LONG ? 0x8b : 0x8b);
+	seg_set(X86_TR, 0x30, TSS_GPA, 0x67, 0x8b);	/* busy TSS */
 	x86_update_mode(cpu);
 	x86_tlb_flush(cpu, true);
 }
