@@ -20,6 +20,7 @@
 
 #include "bhyve/acpi.h"
 #include "bhyve/acpi_aml.h"
+#include "bhyve/le_bytes.h"
 
 #define	HDR_LEN		36	/* 5.2.6 System Description Table Header */
 #define	OEM_ID		"BHYVE "
@@ -28,28 +29,7 @@
 uint8_t
 acpi_sum(const uint8_t *p, size_t len)
 {
-	uint8_t s = 0;
-
-	while (len-- > 0)
-		s = (uint8_t)(s + *p++);
-	return (s);
-}
-
-static void
-put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return (v);
+	return (byte_sum(p, len));
 }
 
 /* A zeroed, aligned region of the blob: its offset, or -1. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bhyve/acpi_aml.h"
+#include "bhyve/le_bytes.h"
 
 enum { K_PKG, K_BUFFER };
 
@@ -92,8 +93,7 @@ aml_le(struct aml *a, uint64_t v, int n)
 {
 	uint8_t b[8];
 
-	for (int i = 0; i < n; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
+	put_le(b, v, n);
 	aml_bytes(a, b, (size_t)n);
 }
 
@@ -162,8 +162,7 @@ integer_enc(uint64_t v, uint8_t *out)
 		n = 8;
 	}
 	out[0] = (uint8_t)op;
-	for (int i = 0; i < n; i++)
-		out[1 + i] = (uint8_t)(v >> (8 * i));
+	put_le(out + 1, v, n);
 	return (1 + n);
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 
 #include "bhyve/e820.h"
+#include "bhyve/le_bytes.h"
 #include "libvmmapi/vmmapi.h"
 
 #define	MB		(1ULL << 20)
@@ -60,13 +61,6 @@ e820_get_entries(struct vmctx *ctx, struct e820_entry *e, int max)
 {
 	return (e820_compute(vm_get_lowmem_size(ctx),
 	    vm_get_highmem_size(ctx), e, max));
-}
-
-static void
-put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 void

@@ -20,6 +20,7 @@
 #include "bhyve/config.h"
 #include "bhyve/e820.h"
 #include "bhyve/firmware.h"
+#include "bhyve/le_bytes.h"
 #include "bhyve/mptbl.h"
 #include "bhyve/pctestdev.h"
 #include "bhyve/post.h"
@@ -257,13 +258,6 @@ fwcfg_user_files(struct qemu_fwcfg *fc)
 	}
 }
 
-static void
-le_put(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static int
 fill_smbios_params(struct vmctx *ctx, const uint8_t *uuid,
     struct smbios_params *sp)
@@ -328,13 +322,13 @@ fwcfg_setup(struct vmctx *ctx, int ncpus, const struct acpi_tables *acpi,
 	if (fc == NULL)
 		return (-1);
 	fw.fwcfg = fc;
-	le_put(v8, vm_get_lowmem_size(ctx) + vm_get_highmem_size(ctx), 8);
-	le_put(v2, (uint64_t)ncpus, 2);
+	put_le(v8, vm_get_lowmem_size(ctx) + vm_get_highmem_size(ctx), 8);
+	put_le(v2, (uint64_t)ncpus, 2);
 	error |= qemu_fwcfg_add_item(fc, FWCFG_UUID, uuid, 16);
 	error |= qemu_fwcfg_add_item(fc, FWCFG_RAM_SIZE, v8, 8);
 	error |= qemu_fwcfg_add_item(fc, FWCFG_NB_CPUS, v2, 2);
 	error |= qemu_fwcfg_add_item(fc, FWCFG_MAX_CPUS, v2, 2);
-	le_put(v8, (uint64_t)ncpus, 4);
+	put_le(v8, (uint64_t)ncpus, 4);
 	error |= qemu_fwcfg_add_file(fc, "opt/bhyve/hw.ncpu", v8, 4);
 	n = e820_get_entries(ctx, e820, E820_MAX_ENTRIES);
 	if (n > 0) {

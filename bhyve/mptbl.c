@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bhyve/acpi.h"
+#include "bhyve/le_bytes.h"
 #include "bhyve/mptbl.h"
 #include "libvmmapi/vmmapi.h"
 
@@ -21,23 +22,6 @@ enum { INT_INT, INT_NMI, INT_SMI, INT_EXTINT };
 #define	F_CONFORM	0x0
 #define	F_HIGH_LEVEL	(0x1 | 0x3 << 2)
 #define	F_LOW_LEVEL	(0x3 | 0x3 << 2)
-
-static void
-put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint8_t
-sum(const uint8_t *p, size_t n)
-{
-	uint8_t s = 0;
-
-	while (n-- > 0)
-		s = (uint8_t)(s + *p++);
-	return (s);
-}
 
 static uint8_t *
 intr(uint8_t *e, int type, int itype, int flags, int bus, int irq,
@@ -125,8 +109,8 @@ mptable_build(int ncpus, uint32_t pci_slots, uint64_t gpa, uint8_t *buf,
 	}
 	e = intr(e, E_LINT, INT_EXTINT, F_CONFORM, BUS_ISA, 0, 0xFF, 0);
 	e = intr(e, E_LINT, INT_NMI, F_CONFORM, BUS_ISA, 0, 0xFF, 1);
-	h[7] = (uint8_t)-sum(h, len - FP_LEN);
-	buf[10] = (uint8_t)-sum(buf, FP_LEN);
+	h[7] = (uint8_t)-byte_sum(h, len - FP_LEN);
+	buf[10] = (uint8_t)-byte_sum(buf, FP_LEN);
 	return ((long)len);
 }
 

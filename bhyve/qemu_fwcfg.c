@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bhyve/inout.h"
+#include "bhyve/le_bytes.h"
 #include "bhyve/qemu_fwcfg.h"
 #include "libvmmapi/vmmapi.h"
 
@@ -113,8 +114,7 @@ qemu_fwcfg_create(struct vmctx *ctx)
 		return (NULL);
 	fc->ctx = ctx;
 	pthread_mutex_init(&fc->mtx, NULL);
-	for (int i = 0; i < 4; i++)
-		idle[i] = (uint8_t)(id >> (8 * i));
+	put_le(idle, id, 4);
 	if (item_set(&fc->legacy[FWCFG_SIGNATURE], "QEMU", 4) != 0 ||
 	    item_set(&fc->legacy[FWCFG_ID], idle, 4) != 0 ||
 	    rebuild_dir(fc) != 0) {

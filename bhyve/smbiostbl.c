@@ -12,6 +12,7 @@
 
 #include "bhyve/bhyve_options.h"
 #include "bhyve/config.h"
+#include "bhyve/le_bytes.h"
 #include "bhyve/smbiostbl.h"
 #include "libvmmapi/vmmapi.h"
 
@@ -30,23 +31,6 @@ struct sbuf_ {
 	int		maxsize;
 	uint16_t	handle;
 };
-
-static void
-put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint8_t
-sum(const uint8_t *p, size_t n)
-{
-	uint8_t s = 0;
-
-	while (n-- > 0)
-		s = (uint8_t)(s + *p++);
-	return (s);
-}
 
 /* Start a structure with a formatted area of `len' bytes (zeroed). */
 static uint8_t *
@@ -336,8 +320,8 @@ smbios_build(const struct smbios_params *p, uint64_t gpa, uint8_t *buf,
 	put_le(e + 24, gpa + TABLE_OFF, 4);
 	put_le(e + 28, (uint64_t)s.nstructs, 2);
 	e[30] = 0x28;
-	e[21] = (uint8_t)-sum(e + 16, 15);
-	e[4] = (uint8_t)-sum(e, EPS_LEN);
+	e[21] = (uint8_t)-byte_sum(e + 16, 15);
+	e[4] = (uint8_t)-byte_sum(e, EPS_LEN);
 	if (s.len > 0xFFFF)
 		return (-ENOSPC);
 	return ((long)(TABLE_OFF + s.len));

@@ -15,7 +15,7 @@
 # then either runs the scripted test named by "bhyvetest=" on the kernel
 # command line or starts an interactive shell on the console.  The test
 # output is one "bhyvetest: ..." line per fact, then the action:
-#   bhyvetest=poweroff  facts, then poweroff -f     (bhyve exits 1)
+#   bhyvetest=poweroff  10 s idle, facts, poweroff -f (bhyve exits 1)
 #   bhyvetest=reboot    facts, then reboot -f       (bhyve exits 0)
 #   bhyvetest=panic     echo c > /proc/sysrq-trigger (with panic=-1: 0)
 #   bhyvetest=marker    poweroff -f a second later (boot benchmark)
@@ -97,7 +97,7 @@ facts() {
 }
 
 case "$test" in
-poweroff) facts; poweroff -f ;;
+poweroff) sleep 10; facts; poweroff -f ;;	# idle first
 reboot) facts; reboot -f ;;
 panic) facts; echo c > /proc/sysrq-trigger ;;
 marker) sleep 1; poweroff -f ;;

@@ -28,7 +28,7 @@ ROOT=$(echo "$kv" | sed -n 's/^ROOT=//p')
 initrd=cache/initramfs-$(basename "$ROOT").cpio.gz
 bash scripts/mkinitramfs.sh "$ROOT" "$initrd"
 
-cmdline="console=ttyS0 $APPEND"
+cmdline="console=ttyS0${APPEND:+ $APPEND}"
 say "booting $(basename "$KERNEL") with $initrd"
 say "  $B/bhyve -c $CPUS -m $MEM -H -s 0,hostbridge -s 31,lpc -l com1,stdio"
 say "    -o boot.kernel=$KERNEL -o boot.initrd=$initrd"

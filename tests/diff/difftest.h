@@ -174,6 +174,8 @@ void	pick_rm(struct dt_gen *g, struct dt_op *op, unsigned size, int pmem);
 void	poke(struct dt_gen *g, uint64_t addr, unsigned size, uint64_t val);
 void	emit(struct dt_gen *g, const struct dt_insn *in);
 void	emit_bytes(struct dt_gen *g, const uint8_t *b, int n);
+void	insn_init(struct dt_gen *g, struct dt_insn *in, unsigned size,
+	    int nop, uint8_t op0, uint8_t op1);
 void	emit_sized(struct dt_gen *g, unsigned size, uint8_t op8, uint8_t op,
 	    int reg, const struct dt_op *rm, int immsz, uint64_t imm);
 void	add_prefix(struct dt_insn *in, uint8_t p);

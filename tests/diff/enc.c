@@ -552,6 +552,26 @@ emit(struct dt_gen *g, const struct dt_insn *in)
 	emit_bytes(g, b, n);
 }
 
+/*
+ * An instruction of operand size `size' (66 for words, REX.W for
+ * quadwords, a bare REX for bytes unless legacy8) with opcode op0 op1
+ * (`nop' bytes) and no operands yet.
+ */
+void
+insn_init(struct dt_gen *g, struct dt_insn *in, unsigned size, int nop,
+    uint8_t op0, uint8_t op1)
+{
+	memset(in, 0, sizeof(*in));
+	if (size == 2)
+		add_prefix(in, 0x66);
+	in->rexw = size == 8;
+	in->rex = size == 1 && !g->legacy8;
+	in->op[0] = op0;
+	in->op[1] = op1;
+	in->nop = nop;
+	in->reg = DT_NOREG;
+}
+
 /* The usual 8/16/32/64 pattern: op8 for bytes, 66 for words, REX.W. */
 void
 emit_sized(struct dt_gen *g, unsigned size, uint8_t op8, uint8_t op, int reg,
@@ -559,13 +579,7 @@ emit_sized(struct dt_gen *g, unsigned size, uint8_t op8, uint8_t op, int reg,
 {
 	struct dt_insn in;
 
-	memset(&in, 0, sizeof(in));
-	if (size == 2)
-		add_prefix(&in, 0x66);
-	in.rexw = size == 8;
-	in.rex = size == 1 && !g->legacy8;
-	in.op[0] = size == 1 ? op8 : op;
-	in.nop = 1;
+	insn_init(g, &in, size, 1, size == 1 ? op8 : op, 0);
 	in.reg = reg;
 	in.rm = rm;
 	in.immsz = immsz;

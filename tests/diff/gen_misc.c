@@ -32,21 +32,6 @@ set_rm(struct dt_gen *g, const struct dt_op *op, unsigned size, uint64_t v)
 		set_reg(g, op->reg, size, v);
 }
 
-static void
-insn_init(struct dt_gen *g, struct dt_insn *in, unsigned size, int nop,
-    uint8_t op0, uint8_t op1)
-{
-	memset(in, 0, sizeof(*in));
-	if (size == 2)
-		add_prefix(in, 0x66);
-	in->rexw = size == 8;
-	in->rex = size == 1 && !g->legacy8;
-	in->op[0] = op0;
-	in->op[1] = op1;
-	in->nop = nop;
-	in->reg = DT_NOREG;
-}
-
 bool
 host_has_lzcnt(void)
 {

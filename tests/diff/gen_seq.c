@@ -28,18 +28,10 @@ static void
 insn_reg(struct dt_gen *g, struct dt_insn *in, struct dt_op *rm,
     unsigned size, int nop, uint8_t op0, uint8_t op1)
 {
-	memset(in, 0, sizeof(*in));
 	memset(rm, 0, sizeof(*rm));
 	rm->reg = pick_reg(g, size);
 	rm->base = rm->index = DT_NOREG;
-	if (size == 2)
-		add_prefix(in, 0x66);
-	in->rexw = size == 8;
-	in->rex = size == 1 && !g->legacy8;
-	in->op[0] = op0;
-	in->op[1] = op1;
-	in->nop = nop;
-	in->reg = DT_NOREG;
+	insn_init(g, in, size, nop, op0, op1);
 	in->rm = rm;
 }
 

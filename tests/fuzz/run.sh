@@ -18,6 +18,7 @@ B=${B:-build}
 cd "$(dirname "$0")/../.."
 FB=$B/tests/fuzz
 FUZZ_TIME=${FUZZ_TIME:-10}
+[ "$FUZZ_TIME" -ge 1 ] 2>/dev/null || FUZZ_TIME=1	# libFuzzer: 0 = forever
 mkdir -p "$FB"
 
 probe() {	# probe <compiler> <flags...>: links a fuzz target?
@@ -130,6 +131,15 @@ hex "$S/fuzz_loader/multiboot" 08 02 \
     "$(le32 0x1BADB002)$(le32 $mb_flags)$(le32 $((-(0x1BADB002 + mb_flags))))" \
     "$(le32 0x100000)$(le32 0x100000)$(le32 0x100100)$(le32 0x100200)" \
     "$(le32 0x100020)" "$(zeros 224)"
+# ELF32 multiboot kernel: ELF header, one PT_LOAD, multiboot header at 84.
+mb_elf_flags=3
+hex "$S/fuzz_loader/multiboot-elf" 0a 01 7f454c46010101 "$(zeros 9)" \
+    "$(le16 2)$(le16 3)$(le32 1)$(le32 0x100054)$(le32 52)$(le32 0)" \
+    "$(le32 0)$(le16 52)$(le16 32)$(le16 1)$(le16 40)$(le16 0)$(le16 0)" \
+    "$(le32 1)$(le32 0)$(le32 0x100000)$(le32 0x100000)$(le32 0x100)" \
+    "$(le32 0x200)$(le32 5)$(le32 0x1000)" \
+    "$(le32 0x1BADB002)$(le32 $mb_elf_flags)" \
+    "$(le32 $((-(0x1BADB002 + mb_elf_flags))))" "$(zeros 160)"
 poke() {	# poke <hexbuf> <offset> <hex>: overwrite bytes at offset
 	local buf=$1 off=$(($2 * 2)) val=$3
 	printf '%s' "${buf:0:off}$val${buf:off+${#val}}"

@@ -23,117 +23,18 @@
 
 #include "vmm/x86/cpu.h"
 #include "vmm/x86/decode.h"
-
-#define RAM_SIZE	(4u << 20)
-#define CODE		0x10000u
-#define STACK		0x80000u
-#define DATA		0x40000u
-
-struct tmach {
-	uint8_t			*ram;
-	struct x86_machine	m;
-	struct x86_cpu		cpu;
-	struct vm_exit		exit;
-};
-
-static uint8_t *
-tm_ram_page(void *ctx, uint64_t gpa, bool write)
-{
-	struct tmach *t = ctx;
-
-	if (gpa >= RAM_SIZE)
-		return (NULL);
-	return (t->ram + (gpa & ~4095ull));
-}
-
-static int
-tm_mmio(void *ctx, int vcpu, uint64_t gpa, unsigned size, bool write,
-    uint64_t *val)
-{
-	if (!write)
-		*val = ~0ull;
-	return (X86_OK);
-}
-
-static int
-tm_pio(void *ctx, int vcpu, uint16_t port, unsigned size, bool in,
-    uint32_t *val)
-{
-	return (port == 0x99 ? X86_EXIT : X86_OK);
-}
-
-static int
-tm_intr_pending(void *ctx, int vcpu)
-{
-	return (-1);
-}
-
-static const struct x86_bus tm_bus = {
-	.ram_page = tm_ram_page,
-	.mmio = tm_mmio,
-	.pio = tm_pio,
-	.intr_pending = tm_intr_pending,
-};
-
-static void
-seg_flat(struct x86_seg *s, uint16_t sel, uint32_t access)
-{
-	s->sel = sel;
-	s->base = 0;
-	s->limit = 0xffffffff;
-	s->access = access;
-}
+#include "tests/unit/fake_cpu.h"
 
 /* 64-bit mode, identity mapped with 2 MiB pages, SSE enabled. */
 static struct tmach *
-tm_new(void)
+tm_new_sse(void)
 {
-	struct tmach *t = calloc(1, sizeof(*t));
-	struct x86_cpu *cpu;
-	uint64_t *pml4, *pdpt, *pd;
-	int i;
+	struct tmach *t = tm_new();
 
-	assert_non_null(t);
-	t->ram = calloc(1, RAM_SIZE);
-	assert_non_null(t->ram);
-	assert_int_equal(x86_machine_init(&t->m, RAM_SIZE), 0);
-	assert_int_equal(x86_cpu_init(&t->cpu, &t->m, &tm_bus, t, 0), 0);
-	cpu = &t->cpu;
-	pml4 = (uint64_t *)(t->ram + 0x1000);
-	pdpt = (uint64_t *)(t->ram + 0x2000);
-	pd = (uint64_t *)(t->ram + 0x3000);
-	pml4[0] = 0x2000 | 3;
-	pdpt[0] = 0x3000 | 3;
-	for (i = 0; i < 512; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x83;
-	*(uint64_t *)(t->ram + 0x6008) = 0x00af9b000000ffffull;
-	*(uint64_t *)(t->ram + 0x6010) = 0x00cf93000000ffffull;
-	cpu->gdtr.base = 0x6000;
-	cpu->gdtr.limit = 0x17;
-	cpu->cr3 = 0x1000;
-	cpu->cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
-	    X86_CR4_OSXSAVE;
-	cpu->efer = X86_EFER_LME | X86_EFER_LMA;
-	cpu->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_ET | X86_CR0_NE |
-	    X86_CR0_MP;
-	seg_flat(&cpu->seg[X86_CS], 8, 0xa09b);
-	for (i = 0; i < X86_NSEG; i++)
-		if (i != X86_CS && i < X86_LDTR)
-			seg_flat(&cpu->seg[i], 16, 0xc093);
-	x86_update_mode(cpu);
-	x86_tlb_flush(cpu, true);
-	cpu->xcr0 = 3;
-	assert_int_equal(cpu->csz, 8);
+	tm_long_ex(t, X86_CR0_NE | X86_CR0_MP, X86_CR4_OSFXSR |
+	    X86_CR4_OSXMMEXCPT | X86_CR4_OSXSAVE);
+	t->cpu.xcr0 = 3;
 	return (t);
-}
-
-static void
-tm_free(struct tmach *t)
-{
-	x86_cpu_fini(&t->cpu);
-	x86_machine_fini(&t->m);
-	free(t->ram);
-	free(t);
 }
 
 /* Run `code` + OUT 0x99 to completion; false if it stopped otherwise. */

@@ -19,18 +19,9 @@
 
 #include "bhyve/acpi.h"
 #include "bhyve/acpi_aml.h"
+#include "bhyve/le_bytes.h"
 
 #define	BLOB_GPA	ACPI_TABLES_GPA
-
-static uint64_t
-le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return (v);
-}
 
 struct env {
 	struct acpi_tables t;
@@ -69,7 +60,7 @@ table_at(struct env *e, uint64_t gpa)
 
 	assert_true(gpa >= BLOB_GPA && gpa < BLOB_GPA + e->t.len);
 	t = e->blob + (gpa - BLOB_GPA);
-	len = (uint32_t)le(t + 4, 4);
+	len = (uint32_t)get_le(t + 4, 4);
 	assert_true(gpa - BLOB_GPA + len <= e->t.len);
 	return (t);
 }
@@ -77,11 +68,11 @@ table_at(struct env *e, uint64_t gpa)
 static const uint8_t *
 find_table(struct env *e, const char *sig)
 {
-	const uint8_t *xsdt = table_at(e, le(e->rsdp + 24, 8));
-	uint32_t n = ((uint32_t)le(xsdt + 4, 4) - 36) / 8;
+	const uint8_t *xsdt = table_at(e, get_le(e->rsdp + 24, 8));
+	uint32_t n = ((uint32_t)get_le(xsdt + 4, 4) - 36) / 8;
 
 	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *t = table_at(e, le(xsdt + 36 + 8 * i, 8));
+		const uint8_t *t = table_at(e, get_le(xsdt + 36 + 8 * i, 8));
 
 		if (memcmp(t, sig, 4) == 0)
 			return (t);
@@ -102,21 +93,21 @@ test_checksums(void **state)
 	assert_int_equal(e.rsdp[15], 2);
 	assert_int_equal(acpi_sum(e.rsdp, 20), 0);
 	assert_int_equal(acpi_sum(e.rsdp, 36), 0);
-	xsdt = table_at(&e, le(e.rsdp + 24, 8));
-	rsdt = table_at(&e, le(e.rsdp + 16, 4));
+	xsdt = table_at(&e, get_le(e.rsdp + 24, 8));
+	rsdt = table_at(&e, get_le(e.rsdp + 16, 4));
 	assert_memory_equal(xsdt, "XSDT", 4);
 	assert_memory_equal(rsdt, "RSDT", 4);
-	n = ((uint32_t)le(xsdt + 4, 4) - 36) / 8;
+	n = ((uint32_t)get_le(xsdt + 4, 4) - 36) / 8;
 	assert_int_equal(n, 5);
-	assert_int_equal(le(rsdt + 4, 4), 36 + 4 * n);
-	assert_int_equal(acpi_sum(xsdt, le(xsdt + 4, 4)), 0);
-	assert_int_equal(acpi_sum(rsdt, le(rsdt + 4, 4)), 0);
+	assert_int_equal(get_le(rsdt + 4, 4), 36 + 4 * n);
+	assert_int_equal(acpi_sum(xsdt, get_le(xsdt + 4, 4)), 0);
+	assert_int_equal(acpi_sum(rsdt, get_le(rsdt + 4, 4)), 0);
 	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *t = table_at(&e, le(xsdt + 36 + 8 * i, 8));
+		const uint8_t *t = table_at(&e, get_le(xsdt + 36 + 8 * i, 8));
 
-		assert_int_equal(le(rsdt + 36 + 4 * i, 4),
-		    le(xsdt + 36 + 8 * i, 8));
-		assert_int_equal(acpi_sum(t, le(t + 4, 4)), 0);
+		assert_int_equal(get_le(rsdt + 36 + 4 * i, 4),
+		    get_le(xsdt + 36 + 8 * i, 8));
+		assert_int_equal(acpi_sum(t, get_le(t + 4, 4)), 0);
 		assert_memory_equal(t + 10, "BHYVE ", 6);
 	}
 	/* The whole area fits the BIOS area. */
@@ -134,33 +125,33 @@ test_fadt(void **state)
 	build(&e, 1);
 	f = find_table(&e, "FACP");
 	assert_non_null(f);
-	assert_int_equal(le(f + 4, 4), 276);
+	assert_int_equal(get_le(f + 4, 4), 276);
 	assert_int_equal(f[8], 6);
-	dsdt = table_at(&e, le(f + 40, 4));
-	assert_int_equal(le(f + 140, 8), le(f + 40, 4));
+	dsdt = table_at(&e, get_le(f + 40, 4));
+	assert_int_equal(get_le(f + 140, 8), get_le(f + 40, 4));
 	assert_memory_equal(dsdt, "DSDT", 4);
-	assert_int_equal(acpi_sum(dsdt, le(dsdt + 4, 4)), 0);
-	facs = e.blob + (le(f + 36, 4) - BLOB_GPA);
-	assert_int_equal(le(f + 132, 8), 0);		/* X_FIRMWARE_CTRL */
+	assert_int_equal(acpi_sum(dsdt, get_le(dsdt + 4, 4)), 0);
+	facs = e.blob + (get_le(f + 36, 4) - BLOB_GPA);
+	assert_int_equal(get_le(f + 132, 8), 0);	/* X_FIRMWARE_CTRL */
 	assert_memory_equal(facs, "FACS", 4);
-	assert_int_equal(le(f + 36, 4) % 64, 0);	/* 5.2.10 */
-	assert_int_equal(le(f + 46, 2), 9);		/* SCI */
-	assert_int_equal(le(f + 56, 4), 0x400);
-	assert_int_equal(le(f + 64, 4), 0x404);
-	assert_int_equal(le(f + 76, 4), 0x408);
+	assert_int_equal(get_le(f + 36, 4) % 64, 0);	/* 5.2.10 */
+	assert_int_equal(get_le(f + 46, 2), 9);		/* SCI */
+	assert_int_equal(get_le(f + 56, 4), 0x400);
+	assert_int_equal(get_le(f + 64, 4), 0x404);
+	assert_int_equal(get_le(f + 76, 4), 0x408);
 	assert_int_equal(f[88], 4);
 	assert_int_equal(f[89], 2);
 	assert_int_equal(f[91], 4);
 	assert_int_equal(f[108], 0x32);
-	assert_true(le(f + 112, 4) & (1u << 8));	/* TMR_VAL_EXT */
-	assert_true(le(f + 112, 4) & (1u << 10));	/* RESET_REG_SUP */
-	assert_false(le(f + 112, 4) & (1u << 20));	/* HW_REDUCED */
+	assert_true(get_le(f + 112, 4) & (1u << 8));	/* TMR_VAL_EXT */
+	assert_true(get_le(f + 112, 4) & (1u << 10));	/* RESET_REG_SUP */
+	assert_false(get_le(f + 112, 4) & (1u << 20));	/* HW_REDUCED */
 	assert_int_equal(f[116], 1);			/* reset reg: I/O */
-	assert_int_equal(le(f + 120, 8), 0xCF9);
+	assert_int_equal(get_le(f + 120, 8), 0xCF9);
 	assert_int_equal(f[128], 6);
 	assert_int_equal(f[148], 1);			/* X_PM1a_EVT */
-	assert_int_equal(le(f + 152, 8), 0x400);
-	assert_int_equal(le(f + 212, 8), 0x408);	/* X_PM_TMR */
+	assert_int_equal(get_le(f + 152, 8), 0x400);
+	assert_int_equal(get_le(f + 212, 8), 0x408);	/* X_PM_TMR */
 	release(&e);
 }
 
@@ -174,30 +165,30 @@ check_madt(int ncpus)
 	build(&e, ncpus);
 	m = find_table(&e, "APIC");
 	assert_non_null(m);
-	assert_int_equal(le(m + 36, 4), 0xFEE00000);
-	assert_int_equal(le(m + 40, 4), 1);
-	end = m + le(m + 4, 4);
+	assert_int_equal(get_le(m + 36, 4), 0xFEE00000);
+	assert_int_equal(get_le(m + 40, 4), 1);
+	end = m + get_le(m + 4, 4);
 	for (p = m + 44; p < end; p += p[1]) {
 		assert_true(p[1] >= 2 && p + p[1] <= end);
 		switch (p[0]) {
 		case 0:
 			assert_int_equal(p[2], lapics);
 			assert_int_equal(p[3], lapics);
-			assert_int_equal(le(p + 4, 4), 1);
+			assert_int_equal(get_le(p + 4, 4), 1);
 			lapics++;
 			break;
 		case 1:
-			assert_int_equal(le(p + 4, 4), 0xFEC00000);
-			assert_int_equal(le(p + 8, 4), 0);
+			assert_int_equal(get_le(p + 4, 4), 0xFEC00000);
+			assert_int_equal(get_le(p + 8, 4), 0);
 			ioapics++;
 			break;
 		case 2:
 			if (p[3] == 0)
-				assert_int_equal(le(p + 4, 4), 2);
+				assert_int_equal(get_le(p + 4, 4), 2);
 			else {
 				assert_int_equal(p[3], 9);
-				assert_int_equal(le(p + 4, 4), 9);
-				assert_int_equal(le(p + 8, 2), 0x0D);
+				assert_int_equal(get_le(p + 4, 4), 9);
+				assert_int_equal(get_le(p + 8, 2), 0x0D);
 			}
 			isos++;
 			break;
@@ -236,18 +227,18 @@ test_hpet_mcfg_spcr(void **state)
 	build(&e, 2);
 	t = find_table(&e, "HPET");
 	assert_non_null(t);
-	assert_int_equal(le(t + 36, 4) >> 16, 0x8086);
-	assert_int_equal((le(t + 36, 4) >> 8) & 0x1F, 7);	/* 8 timers */
-	assert_int_equal((le(t + 36, 4) >> 13) & 1, 0);	/* 32-bit */
-	assert_int_equal(le(t + 44, 8), 0xFED00000);
+	assert_int_equal(get_le(t + 36, 4) >> 16, 0x8086);
+	assert_int_equal((get_le(t + 36, 4) >> 8) & 0x1F, 7);	/* 8 timers */
+	assert_int_equal((get_le(t + 36, 4) >> 13) & 1, 0);	/* 32-bit */
+	assert_int_equal(get_le(t + 44, 8), 0xFED00000);
 	t = find_table(&e, "MCFG");
 	assert_non_null(t);
-	assert_int_equal(le(t + 44, 8), 0xE0000000);
+	assert_int_equal(get_le(t + 44, 8), 0xE0000000);
 	assert_int_equal(t[54], 0);
 	assert_int_equal(t[55], 255);
 	t = find_table(&e, "SPCR");
 	assert_non_null(t);
-	assert_int_equal(le(t + 44, 8), 0x3F8);
+	assert_int_equal(get_le(t + 44, 8), 0x3F8);
 	assert_int_equal(t[53], 4);
 	assert_int_equal(t[58], 7);
 	release(&e);
@@ -360,7 +351,7 @@ w_resources(const uint8_t *p, const uint8_t *end)
 		if (*p & 0x80) {		/* large */
 			if (p + 3 > end)
 				return (false);
-			p += 3 + le(p + 1, 2);
+			p += 3 + get_le(p + 1, 2);
 		} else {
 			if ((*p >> 3) == 0x0F)
 				return (p + 2 == end);
@@ -437,7 +428,7 @@ w_term(struct walk *w)
 			return (w_fail(w));
 		op = *w->p++;
 		n = op == 0x0A ? 1 : op == 0x0B ? 2 : op == 0x0C ? 4 : 0;
-		v = n > 0 ? le(w->p, n) : op;
+		v = n > 0 ? get_le(w->p, n) : op;
 		w->p += n;
 		if (v != (uint64_t)(end - w->p) || !w_resources(w->p, end))
 			return (w_fail(w));
@@ -543,7 +534,7 @@ test_loader_script(void **state)
 	memcpy(blob, e.t.blob, e.t.len);
 	for (size_t off = 0; off < len; off += ACPI_LOADER_ENTRY) {
 		const uint8_t *c = script + off;
-		uint32_t cmd = (uint32_t)le(c, 4);
+		uint32_t cmd = (uint32_t)get_le(c, 4);
 		const char *file = (const char *)c + 4;
 		uint8_t *base = strcmp(file, "etc/acpi/rsdp") == 0 ? rsdp :
 		    blob;
@@ -554,19 +545,19 @@ test_loader_script(void **state)
 			assert_int_equal(c[4 + 60], base == rsdp ?
 			    ACPI_LOADER_ZONE_FSEG : ACPI_LOADER_ZONE_HIGH);
 		} else if (cmd == ACPI_LOADER_ADD_POINTER) {
-			uint32_t at = (uint32_t)le(c + 4 + 112, 4);
+			uint32_t at = (uint32_t)get_le(c + 4 + 112, 4);
 			int sz = c[4 + 116];
 			uint64_t v;
 
 			assert_string_equal((const char *)c + 4 + 56,
 			    "etc/acpi/tables");
-			v = le(base + at, sz) + blob_addr;
+			v = get_le(base + at, sz) + blob_addr;
 			for (int i = 0; i < sz; i++)
 				base[at + i] = (uint8_t)(v >> (8 * i));
 		} else if (cmd == ACPI_LOADER_ADD_CHECKSUM) {
-			uint32_t at = (uint32_t)le(c + 4 + 56, 4);
-			uint32_t st = (uint32_t)le(c + 4 + 60, 4);
-			uint32_t ln = (uint32_t)le(c + 4 + 64, 4);
+			uint32_t at = (uint32_t)get_le(c + 4 + 56, 4);
+			uint32_t st = (uint32_t)get_le(c + 4 + 60, 4);
+			uint32_t ln = (uint32_t)get_le(c + 4 + 64, 4);
 
 			base[at] = (uint8_t)(base[at] -
 			    acpi_sum(base + st, ln));
@@ -612,21 +603,23 @@ test_iasl(void **state)
 	}
 	assert_non_null(mkdtemp(dir));
 	build(&e, 4);
-	xsdt = table_at(&e, le(e.rsdp + 24, 8));
-	n = ((uint32_t)le(xsdt + 4, 4) - 36) / 8;
+	xsdt = table_at(&e, get_le(e.rsdp + 24, 8));
+	n = ((uint32_t)get_le(xsdt + 4, 4) - 36) / 8;
 	for (uint32_t i = 0; i <= n + 1; i++) {
 		const uint8_t *t;
 
 		if (i < n)
-			t = table_at(&e, le(xsdt + 36 + 8 * i, 8));
+			t = table_at(&e, get_le(xsdt + 36 + 8 * i, 8));
 		else if (i == n)
 			t = xsdt;
 		else
-			t = table_at(&e, le(find_table(&e, "FACP") + 40, 4));
+			t = table_at(&e,
+			    get_le(find_table(&e, "FACP") + 40, 4));
 		snprintf(path, sizeof(path), "%s/%.4s.dat", dir, t);
 		fp = fopen(path, "wb");
 		assert_non_null(fp);
-		assert_int_equal(fwrite(t, 1, le(t + 4, 4), fp), le(t + 4, 4));
+		assert_int_equal(fwrite(t, 1, get_le(t + 4, 4), fp),
+		    get_le(t + 4, 4));
 		fclose(fp);
 		snprintf(cmd, sizeof(cmd), "cd %s && iasl -d %.4s.dat "
 		    ">%.4s.log 2>&1 && ! grep -qiE 'error|incorrect|invalid' "

@@ -20,6 +20,7 @@
 #include "bhyve/bootrom.h"
 #include "bhyve/config.h"
 #include "libvmmapi/vmmapi.h"
+#include "tests/unit/vm_fixture.h"
 
 #define	MB		(1024 * 1024)
 #define	ROMSIZE		(64 * 1024)
@@ -94,13 +95,7 @@ teardown(void **state)
 static struct vmctx *
 new_vm(const char *name)
 {
-	struct vmctx *ctx;
-
-	assert_int_equal(vm_create(name), 0);
-	ctx = vm_open(name);
-	assert_non_null(ctx);
-	assert_int_equal(vm_setup_memory(ctx, 16 * MB, VM_MMAP_ALL), 0);
-	return (ctx);
+	return (test_vm_new(name, 16 * MB));
 }
 
 static void

@@ -12,22 +12,7 @@
 #include <cmocka.h>
 
 #include "bhyve/config.h"
-
-static int
-setup(void **state)
-{
-	(void)state;
-	init_config();
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	free_config();
-	return (0);
-}
+#include "tests/unit/config_fixture.h"
 
 /* dump_config() output as a malloc'd string. */
 static char *

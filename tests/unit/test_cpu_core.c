@@ -19,6 +19,7 @@
 
 #include "vmm/x86/cpu.h"
 #include "vmm/x86/decode.h"
+#include "tests/unit/fake_cpu.h"
 
 static int
 x86_decode_test(const uint8_t *p, unsigned avail, unsigned csz,
@@ -27,129 +28,11 @@ x86_decode_test(const uint8_t *p, unsigned avail, unsigned csz,
 	return (x86_decode(p, avail, csz, in));
 }
 
-#define RAM_SIZE	(4u << 20)
-#define CODE		0x10000u
-#define STACK		0x80000u
-#define DATA		0x40000u
-
-struct tmach {
-	uint8_t			*ram;
-	struct x86_machine	m;
-	struct x86_cpu		cpu;
-	struct vm_exit		exit;
-	uint32_t		last_out;
-	uint16_t		last_port;
-};
-
-static uint8_t *
-tm_ram_page(void *ctx, uint64_t gpa, bool write)
-{
-	struct tmach *t = ctx;
-
-	if (gpa >= RAM_SIZE)
-		return (NULL);
-	return (t->ram + (gpa & ~4095ull));
-}
-
-static int
-tm_mmio(void *ctx, int vcpu, uint64_t gpa, unsigned size, bool write,
-    uint64_t *val)
-{
-	if (!write)
-		*val = ~0ull;
-	return (X86_OK);
-}
-
-static int
-tm_pio(void *ctx, int vcpu, uint16_t port, unsigned size, bool in,
-    uint32_t *val)
-{
-	struct tmach *t = ctx;
-
-	if (port == 0x99)
-		return (X86_EXIT);
-	if (in) {
-		*val = 0x40 + port;
-	} else {
-		t->last_out = *val;
-		t->last_port = port;
-	}
-	return (X86_OK);
-}
-
-static int
-tm_intr_pending(void *ctx, int vcpu)
-{
-	return (-1);
-}
-
-static const struct x86_bus tm_bus = {
-	.ram_page = tm_ram_page,
-	.mmio = tm_mmio,
-	.pio = tm_pio,
-	.intr_pending = tm_intr_pending,
-};
-
-static struct tmach *
-tm_new(void)
-{
-	struct tmach *t = calloc(1, sizeof(*t));
-
-	assert_non_null(t);
-	t->ram = calloc(1, RAM_SIZE);
-	assert_non_null(t->ram);
-	assert_int_equal(x86_machine_init(&t->m, RAM_SIZE), 0);
-	assert_int_equal(x86_cpu_init(&t->cpu, &t->m, &tm_bus, t, 0), 0);
-	return (t);
-}
-
-static void
-tm_free(struct tmach *t)
-{
-	x86_cpu_fini(&t->cpu);
-	x86_machine_fini(&t->m);
-	free(t->ram);
-	free(t);
-}
-
-static void
-seg_flat(struct x86_seg *s, uint16_t sel, uint32_t access)
-{
-	s->sel = sel;
-	s->base = 0;
-	s->limit = 0xffffffff;
-	s->access = access;
-}
-
 /* 64-bit mode, identity mapped with 2 MiB pages over the first 1 GiB. */
 static void
 tm_long(struct tmach *t)
 {
-	struct x86_cpu *cpu = &t->cpu;
-	uint64_t *pml4 = (uint64_t *)(t->ram + 0x1000);
-	uint64_t *pdpt = (uint64_t *)(t->ram + 0x2000);
-	uint64_t *pd = (uint64_t *)(t->ram + 0x3000);
-	int i;
-
-	pml4[0] = 0x2000 | 3;
-	pdpt[0] = 0x3000 | 3;
-	for (i = 0; i < 512; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x83;
-	*(uint64_t *)(t->ram + 0x6008) = 0x00af9b000000ffffull;
-	*(uint64_t *)(t->ram + 0x6010) = 0x00cf93000000ffffull;
-	cpu->gdtr.base = 0x6000;
-	cpu->gdtr.limit = 0x17;
-	cpu->cr3 = 0x1000;
-	cpu->cr4 = X86_CR4_PAE;
-	cpu->efer = X86_EFER_LME | X86_EFER_LMA;
-	cpu->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_ET;
-	seg_flat(&cpu->seg[X86_CS], 8, 0xa09b);
-	for (i = 0; i < X86_NSEG; i++)
-		if (i != X86_CS && i < X86_LDTR)
-			seg_flat(&cpu->seg[i], 16, 0xc093);
-	x86_update_mode(cpu);
-	x86_tlb_flush(cpu, true);
-	assert_int_equal(cpu->csz, 8);
+	tm_long_ex(t, 0, 0);
 }
 
 /* 32-bit protected mode, flat, no paging. */
@@ -856,6 +739,32 @@ test_loop_jcc(void **state)
 	tm_free(t);
 }
 
+/*
+ * F3 0F BC without BMI1 in CPUID (we offer none) is BSF, F3 ignored
+ * (SDM Vol 2 TZCNT): a zero source sets ZF and leaves the destination,
+ * where TZCNT would write the operand width and set CF.
+ */
+static void
+test_tzcnt_is_bsf(void **state)
+{
+	struct tmach *t = tm_new();
+	struct x86_cpu *cpu = &t->cpu;
+
+	tm_long(t);
+	/* mov rbx, 0x50; mov rax, 7; tzcnt rax, rbx */
+	RUN(t, 0x48, 0xc7, 0xc3, 0x50, 0x00, 0x00, 0x00,
+	    0x48, 0xc7, 0xc0, 0x07, 0x00, 0x00, 0x00,
+	    0xf3, 0x48, 0x0f, 0xbc, 0xc3);
+	assert_int_equal(cpu->gpr[X86_RAX], 4);
+	assert_int_equal(x86_get_flags(cpu) & X86_ZF, 0);
+	/* xor ebx, ebx; mov rax, 7; tzcnt rax, rbx */
+	RUN(t, 0x31, 0xdb, 0x48, 0xc7, 0xc0, 0x07, 0x00, 0x00, 0x00,
+	    0xf3, 0x48, 0x0f, 0xbc, 0xc3);
+	assert_int_equal(cpu->gpr[X86_RAX], 7);
+	assert_int_equal(x86_get_flags(cpu) & X86_ZF, X86_ZF);
+	tm_free(t);
+}
+
 static void
 test_memory_rip(void **state)
 {
@@ -1175,6 +1084,7 @@ main(void)
 		cmocka_unit_test(test_stack_call),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_loop_jcc),
+		cmocka_unit_test(test_tzcnt_is_bsf),
 		cmocka_unit_test(test_memory_rip),
 		cmocka_unit_test(test_string),
 		cmocka_unit_test(test_smc),

@@ -262,7 +262,7 @@ static const uint16_t fcws[] = {
 static void
 test_x87_diff(void **state)
 {
-	struct tmach *t = tm_new();
+	struct tmach *t = tm_new_sse();
 	static struct frame a, b;
 	size_t i, it, bad = 0, runs = 0;
 	char what[96];
@@ -325,7 +325,7 @@ test_x87_faults(void **state)
 	static const uint8_t fsave16[] = { 0x66, 0xdd, 0x37 };
 	static const uint8_t frstor[] = { 0xdd, 0x27 };
 	static const uint8_t fstenv[] = { 0xd9, 0x37 };
-	struct tmach *t = tm_new();
+	struct tmach *t = tm_new_sse();
 	struct x86_cpu *cpu = &t->cpu;
 	uint8_t *m = t->ram + DATA;
 	uint16_t sw;

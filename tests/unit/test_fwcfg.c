@@ -20,6 +20,7 @@
 #include "bhyve/mem.h"
 #include "bhyve/qemu_fwcfg.h"
 #include "libvmmapi/vmmapi.h"
+#include "tests/unit/vm_fixture.h"
 
 #define	MB	(1ULL << 20)
 #define	DESC	0x1000ULL
@@ -36,10 +37,7 @@ setup(void **state)
 {
 	struct env *e = test_calloc(1, sizeof(*e));
 
-	assert_int_equal(vm_create("fwcfg-test"), 0);
-	e->ctx = vm_open("fwcfg-test");
-	assert_non_null(e->ctx);
-	assert_int_equal(vm_setup_memory(e->ctx, 2 * MB, VM_MMAP_ALL), 0);
+	e->ctx = test_vm_new("fwcfg-test", 2 * MB);
 	e->mem = vm_map_gpa(e->ctx, 0, 2 * MB);
 	assert_non_null(e->mem);
 	e->fc = qemu_fwcfg_create(e->ctx);

@@ -9,27 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bhyve/le_bytes.h"
 #include "bhyve/mptbl.h"
-
-static uint8_t
-sum(const uint8_t *p, size_t n)
-{
-	uint8_t s = 0;
-
-	while (n-- > 0)
-		s = (uint8_t)(s + *p++);
-	return (s);
-}
-
-static uint32_t
-le(const uint8_t *p, int n)
-{
-	uint32_t v = 0;
-
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return (v);
-}
 
 static void
 check(int ncpus, uint32_t slots)
@@ -42,16 +23,16 @@ check(int ncpus, uint32_t slots)
 	len = mptable_build(ncpus, slots, 0xF0000, buf, sizeof(buf));
 	assert_true(len > 0);
 	assert_memory_equal(buf, "_MP_", 4);
-	assert_int_equal(le(buf + 4, 4), 0xF0010);
+	assert_int_equal(get_le(buf + 4, 4), 0xF0010);
 	assert_int_equal(buf[8], 1);
 	assert_int_equal(buf[9], 4);
-	assert_int_equal(sum(buf, 16), 0);
+	assert_int_equal(byte_sum(buf, 16), 0);
 	h = buf + 16;
 	assert_memory_equal(h, "PCMP", 4);
-	assert_int_equal(le(h + 4, 2) + 16, len);
-	assert_int_equal(sum(h, le(h + 4, 2)), 0);
-	assert_int_equal(le(h + 36, 4), 0xFEE00000);
-	end = h + le(h + 4, 2);
+	assert_int_equal(get_le(h + 4, 2) + 16, len);
+	assert_int_equal(byte_sum(h, get_le(h + 4, 2)), 0);
+	assert_int_equal(get_le(h + 36, 4), 0xFEE00000);
+	end = h + get_le(h + 4, 2);
 	for (p = h + 44; p < end; count++) {
 		switch (p[0]) {
 		case 0:
@@ -62,7 +43,7 @@ check(int ncpus, uint32_t slots)
 			continue;
 		case 2:
 			assert_int_equal(p[1], ncpus);	/* unique APIC ID */
-			assert_int_equal(le(p + 4, 4), 0xFEC00000);
+			assert_int_equal(get_le(p + 4, 4), 0xFEC00000);
 			break;
 		case 3:
 			ioints++;
@@ -80,7 +61,7 @@ check(int ncpus, uint32_t slots)
 		p += 8;
 	}
 	assert_ptr_equal(p, end);
-	assert_int_equal(count, le(h + 34, 2));
+	assert_int_equal(count, get_le(h + 34, 2));
 	assert_int_equal(procs, ncpus);
 	assert_int_equal(bps, 1);
 	assert_int_equal(ioints, 15 + 4 * __builtin_popcount(slots));

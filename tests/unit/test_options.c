@@ -18,38 +18,7 @@
 #include "bhyve/bhyve_options.h"
 #include "bhyve/bhyverun.h"
 #include "bhyve/config.h"
-
-static int
-setup(void **state)
-{
-	(void)state;
-	init_config();
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	free_config();
-	return (0);
-}
-
-static void
-assert_value(const char *key, const char *want)
-{
-	const char *got = get_config_value(key);
-
-	if (want == NULL) {
-		if (got != NULL)
-			fail_msg("%s: got \"%s\", want unset", key, got);
-		return;
-	}
-	if (got == NULL)
-		fail_msg("%s: unset, want \"%s\"", key, want);
-	if (strcmp(got, want) != 0)
-		fail_msg("%s: got \"%s\", want \"%s\"", key, got, want);
-}
+#include "tests/unit/config_fixture.h"
 
 static void
 expect_topology(const char *opt, int ncpus, int s, int c, int t)

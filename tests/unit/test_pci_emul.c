@@ -19,6 +19,7 @@
 #include "bhyve/pci_emul.h"
 #include "bhyve/uart_emul.h"
 #include "libvmmapi/vmmapi.h"
+#include "tests/unit/vm_fixture.h"
 
 #define	MB	(1024 * 1024)
 #define	TSLOT	5		/* the test device */
@@ -77,10 +78,7 @@ group_setup(void **state)
 	set_config_value("pci.0.6.0.pcireg.vendor", "0x1022");
 	set_config_value("pci.0.6.0.pcireg.device", "0x7432");
 	set_config_value("pci.0.6.1.device", "hostbridge");
-	assert_int_equal(vm_create("pci-test"), 0);
-	env.ctx = vm_open("pci-test");
-	assert_non_null(env.ctx);
-	assert_int_equal(vm_setup_memory(env.ctx, 64 * MB, VM_MMAP_ALL), 0);
+	env.ctx = test_vm_new("pci-test", 64 * MB);
 	init_mem(1);
 	init_inout();
 	pci_irq_init(env.ctx);

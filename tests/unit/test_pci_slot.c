@@ -11,40 +11,9 @@
 #include <cmocka.h>
 
 #include "bhyve/config.h"
+#include "tests/unit/config_fixture.h"
 #include "bhyve/pci_emul.h"
 #include "bhyve/pci_lpc.h"
-
-static int
-setup(void **state)
-{
-	(void)state;
-	init_config();
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	free_config();
-	return (0);
-}
-
-static void
-assert_value(const char *key, const char *want)
-{
-	const char *got = get_config_value(key);
-
-	if (want == NULL) {
-		if (got != NULL)
-			fail_msg("%s: got \"%s\", want unset", key, got);
-		return;
-	}
-	if (got == NULL)
-		fail_msg("%s: unset, want \"%s\"", key, want);
-	if (strcmp(got, want) != 0)
-		fail_msg("%s: got \"%s\", want \"%s\"", key, got, want);
-}
 
 static void
 slot_ok(const char *opt)

@@ -13,6 +13,7 @@
 #include "bhyve/pctestdev.h"
 #include "bhyve/post.h"
 #include "libvmmapi/vmmapi.h"
+#include "tests/unit/vm_fixture.h"
 
 struct env {
 	struct vmctx	*ctx;
@@ -24,10 +25,7 @@ setup(void **state)
 {
 	struct env *e = test_calloc(1, sizeof(*e));
 
-	assert_int_equal(vm_create("testdev-test"), 0);
-	e->ctx = vm_open("testdev-test");
-	assert_non_null(e->ctx);
-	assert_int_equal(vm_setup_memory(e->ctx, 1 << 20, VM_MMAP_ALL), 0);
+	e->ctx = test_vm_new("testdev-test", 1 << 20);
 	init_inout();
 	init_mem(1);
 	e->td = pctestdev_init(e->ctx);

@@ -20,6 +20,7 @@
 
 #include "bhyve/ctl_server.h"
 #include "libvmmapi/vmmapi.h"
+#include "tests/unit/vm_fixture.h"
 
 #define	MB	(1ULL << 20)
 
@@ -239,10 +240,7 @@ test_ctl_requests(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(vm_create("ctl-test"), 0);
-	ctx = vm_open("ctl-test");
-	assert_non_null(ctx);
-	assert_int_equal(vm_setup_memory(ctx, 1 * MB, VM_MMAP_ALL), 0);
+	ctx = test_vm_new("ctl-test", 1 * MB);
 	v = vm_vcpu_open(ctx, 0);
 	assert_non_null(v);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

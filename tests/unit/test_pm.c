@@ -18,6 +18,7 @@
 #include "bhyve/amd64/pm.h"
 #include "bhyve/inout.h"
 #include "libvmmapi/vmmapi.h"
+#include "tests/unit/vm_fixture.h"
 
 struct env {
 	struct vmctx	*ctx;
@@ -29,10 +30,7 @@ setup(void **state)
 {
 	struct env *e = test_calloc(1, sizeof(*e));
 
-	assert_int_equal(vm_create("pm-test"), 0);
-	e->ctx = vm_open("pm-test");
-	assert_non_null(e->ctx);
-	assert_int_equal(vm_setup_memory(e->ctx, 1 << 20, VM_MMAP_ALL), 0);
+	e->ctx = test_vm_new("pm-test", 1 << 20);
 	e->vcpu = vm_vcpu_open(e->ctx, 0);
 	assert_non_null(e->vcpu);
 	assert_int_equal(vm_activate_cpu(e->vcpu), 0);

@@ -10,29 +10,10 @@
 #include <string.h>
 
 #include "bhyve/config.h"
+#include "bhyve/le_bytes.h"
 #include "bhyve/smbiostbl.h"
 
 #define	GPA	0xF1000
-
-static uint8_t
-sum(const uint8_t *p, size_t n)
-{
-	uint8_t s = 0;
-
-	while (n-- > 0)
-		s = (uint8_t)(s + *p++);
-	return (s);
-}
-
-static uint32_t
-le(const uint8_t *p, int n)
-{
-	uint32_t v = 0;
-
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return (v);
-}
 
 /* String `n' of the structure at s (6.1.3), or NULL. */
 static const char *
@@ -67,19 +48,19 @@ test_walk(void **state)
 	assert_true(len > 0);
 	assert_memory_equal(buf, "_SM_", 4);
 	assert_int_equal(buf[5], 0x1F);
-	assert_int_equal(sum(buf, 0x1F), 0);
+	assert_int_equal(byte_sum(buf, 0x1F), 0);
 	assert_memory_equal(buf + 16, "_DMI_", 5);
-	assert_int_equal(sum(buf + 16, 15), 0);
-	assert_int_equal(le(buf + 24, 4), GPA + 0x20);
-	assert_int_equal(le(buf + 22, 2) + 0x20, len);
+	assert_int_equal(byte_sum(buf + 16, 15), 0);
+	assert_int_equal(get_le(buf + 24, 4), GPA + 0x20);
+	assert_int_equal(get_le(buf + 22, 2) + 0x20, len);
 	s = buf + 0x20;
-	end = s + le(buf + 22, 2);
+	end = s + get_le(buf + 22, 2);
 	while (s < end) {
 		const uint8_t *next = s + s[1];
 		int nstr = 0;
 
 		assert_true(s[1] >= 4);
-		assert_int_equal(le(s + 2, 2), count);	/* handles */
+		assert_int_equal(get_le(s + 2, 2), count);	/* handles */
 		/* String set: strings, then an extra NUL. */
 		if (next[0] == 0 && next[1] == 0) {
 			next += 2;
@@ -119,7 +100,7 @@ test_walk(void **state)
 			cpus++;
 			break;
 		case 17:
-			assert_int_equal(le(s + 12, 2), 5 * 1024);
+			assert_int_equal(get_le(s + 12, 2), 5 * 1024);
 			break;
 		case 19:
 			t19++;
@@ -132,8 +113,8 @@ test_walk(void **state)
 			break;
 	}
 	assert_ptr_equal(s, end);
-	assert_int_equal(count, le(buf + 28, 2));
-	assert_int_equal(maxsz, le(buf + 8, 2));
+	assert_int_equal(count, get_le(buf + 28, 2));
+	assert_int_equal(maxsz, get_le(buf + 8, 2));
 	assert_int_equal(cpus, 2);
 	assert_int_equal(t19, 2);
 	for (int t = 0; t <= 4; t++)

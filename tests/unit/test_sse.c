@@ -1196,7 +1196,7 @@ static const uint32_t mxcsrs[] = {
 static void
 test_sse_diff(void **state)
 {
-	struct tmach *t = tm_new();
+	struct tmach *t = tm_new_sse();
 	static struct frame a, b;
 	uint8_t insn[16];
 	size_t i, n, k, it, bad = 0, runs = 0;
@@ -1283,7 +1283,7 @@ test_sse_faults(void **state)
 	static const uint8_t movups_m[] = { 0x0f, 0x10, 0x47, 0x71 };
 	static const uint8_t divps[] = { 0x0f, 0x5e, 0xc1 };
 	static const uint8_t lock_addps[] = { 0xf0, 0x0f, 0x58, 0xc1 };
-	struct tmach *t = tm_new();
+	struct tmach *t = tm_new_sse();
 	struct x86_cpu *cpu = &t->cpu;
 	uint32_t mx;
 	uint8_t *x0 = cpu->fxstate + 160, *x1 = cpu->fxstate + 176;
@@ -1357,7 +1357,7 @@ test_state_save(void **state)
 		0xd9, 0xee,			/* fldz: ST0 = 0, ST1 = 1 */
 		0x66, 0x0f, 0x76, 0xc0,		/* pcmpeqd xmm0, xmm0 */
 	};
-	struct tmach *t = tm_new();
+	struct tmach *t = tm_new_sse();
 	struct x86_cpu *cpu = &t->cpu;
 	uint8_t *m = t->ram + DATA, save[576];
 	uint32_t v;
@@ -1399,7 +1399,7 @@ test_state_save(void **state)
 	/* FXRSTOR restores; reserved MXCSR bits: #GP */
 	memcpy(m, save, 512);
 	{
-		struct tmach *t2 = tm_new();
+		struct tmach *t2 = tm_new_sse();
 
 		memcpy(t2->ram + DATA, save, 512);
 		t2->cpu.gpr[X86_RDI] = DATA;
@@ -1453,7 +1453,7 @@ test_state_save(void **state)
 static void
 test_cpuid(void **state)
 {
-	struct tmach *t = tm_new();
+	struct tmach *t = tm_new_sse();
 	uint32_t r[4];
 
 	x86_cpuid(&t->cpu, 1, 0, r);
@@ -1475,7 +1475,7 @@ static void
 test_fuzz(void **state)
 {
 	static const uint8_t pfx[] = { 0x66, 0xf2, 0xf3, 0x48, 0x41, 0x44 };
-	struct tmach *t = tm_new();
+	struct tmach *t = tm_new_sse();
 	struct x86_cpu *cpu = &t->cpu;
 	struct x86_insn in;
 	uint8_t b[16];

@@ -17,28 +17,16 @@
 #include <unistd.h>
 
 #include "libvmmapi/vmmapi.h"
+#include "tests/unit/vm_fixture.h"
 #include "vmm/vmm_mem.h"
 
 #define	MB	(1ULL << 20)
 #define	GB	(1ULL << 30)
 
-static struct vmctx *
-new_vm(const char *name, size_t memsize)
-{
-	struct vmctx *ctx;
-
-	assert_int_equal(vm_create(name), 0);
-	ctx = vm_open(name);
-	assert_non_null(ctx);
-	if (memsize != 0)
-		assert_int_equal(vm_setup_memory(ctx, memsize, VM_MMAP_ALL), 0);
-	return (ctx);
-}
-
 static void
 test_lowmem_only(void **state)
 {
-	struct vmctx *ctx = new_vm("mem-low", 64 * MB);
+	struct vmctx *ctx = test_vm_new("mem-low", 64 * MB);
 	uint8_t *p;
 
 	(void)state;
@@ -71,7 +59,7 @@ test_lowmem_only(void **state)
 static void
 test_overflow(void **state)
 {
-	struct vmctx *ctx = new_vm("mem-ovf", 5 * GB);
+	struct vmctx *ctx = test_vm_new("mem-ovf", 5 * GB);
 
 	(void)state;
 	/* gpa + len wraps around: must not pass. */
@@ -86,7 +74,7 @@ test_overflow(void **state)
 static void
 test_highmem(void **state)
 {
-	struct vmctx *ctx = new_vm("mem-high", 5 * GB);
+	struct vmctx *ctx = test_vm_new("mem-high", 5 * GB);
 	uint8_t *lo, *hi;
 
 	(void)state;
@@ -133,7 +121,7 @@ faults(volatile uint8_t *p)
 static void
 test_guards(void **state)
 {
-	struct vmctx *ctx = new_vm("mem-guard", 5 * GB);
+	struct vmctx *ctx = test_vm_new("mem-guard", 5 * GB);
 	uint8_t *base = vm_map_gpa(ctx, 0, 1);
 
 	(void)state;
@@ -152,7 +140,7 @@ test_guards(void **state)
 static void
 test_devmem(void **state)
 {
-	struct vmctx *ctx = new_vm("mem-dev", 16 * MB);
+	struct vmctx *ctx = test_vm_new("mem-dev", 16 * MB);
 	const uint64_t rom = 4 * GB - 64 * 1024;
 	uint8_t *p, *g;
 
@@ -229,8 +217,8 @@ test_ram_page(void **state)
 static void
 test_two_vms(void **state)
 {
-	struct vmctx *a = new_vm("mem-a", 8 * MB);
-	struct vmctx *b = new_vm("mem-b", 8 * MB);
+	struct vmctx *a = test_vm_new("mem-a", 8 * MB);
+	struct vmctx *b = test_vm_new("mem-b", 8 * MB);
 	uint8_t *pa = vm_map_gpa(a, 0, 8 * MB), *pb = vm_map_gpa(b, 0, 8 * MB);
 
 	(void)state;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "libvmmapi/vmmapi.h"
+#include "tests/unit/vm_fixture.h"
 
 #define	MB	(1ULL << 20)
 #define	CODE	0x1000
@@ -33,10 +34,7 @@ setup(void **state)
 {
 	struct env *e = test_calloc(1, sizeof(*e));
 
-	assert_int_equal(vm_create("smp-test"), 0);
-	e->ctx = vm_open("smp-test");
-	assert_non_null(e->ctx);
-	assert_int_equal(vm_setup_memory(e->ctx, 1 * MB, VM_MMAP_ALL), 0);
+	e->ctx = test_vm_new("smp-test", 1 * MB);
 	e->bsp = vm_vcpu_open(e->ctx, 0);
 	e->ap = vm_vcpu_open(e->ctx, 1);
 	assert_non_null(e->bsp);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "libvmmapi/vmmapi.h"
+#include "tests/unit/vm_fixture.h"
 
 #define	MB	(1ULL << 20)
 #define	CODE	0x1000
@@ -32,10 +33,7 @@ setup(void **state)
 {
 	struct env *e = test_calloc(1, sizeof(*e));
 
-	assert_int_equal(vm_create("vmmapi-test"), 0);
-	e->ctx = vm_open("vmmapi-test");
-	assert_non_null(e->ctx);
-	assert_int_equal(vm_setup_memory(e->ctx, 1 * MB, VM_MMAP_ALL), 0);
+	e->ctx = test_vm_new("vmmapi-test", 1 * MB);
 	e->vcpu = vm_vcpu_open(e->ctx, 0);
 	assert_non_null(e->vcpu);
 	e->vmrun.vm_exit = &e->vme;

@@ -320,6 +320,14 @@ struct x86_cpu {
 	struct vm_exit	*exit;		/* where x86_run() reports */
 	uint8_t		exit_retired;	/* see the run-loop contract above */
 	uint8_t		chain_ok;	/* run.c private */
+	/*
+	 * Data breakpoints (DR7 R/W = 01 or 11) armed: run.c sets it per
+	 * turn; memory accesses then take mmu.c's slow path, which ORs
+	 * the matching DR6 B0-B3 bits into dbg_hit for run.c to report as
+	 * a #DB trap after the instruction (SDM Vol 3 17.2.4, 17.3.1.2).
+	 */
+	uint8_t		dbg_data;
+	uint8_t		dbg_hit;
 	uint8_t		pause_exit;	/* VM_CAP_PAUSE_EXIT: PAUSE exits */
 	uint64_t	run_budget;	/* x86_run() returns BOGUS after this
 					   many instructions; 0: unlimited */

@@ -332,12 +332,12 @@ x86_flags_for_iret(struct x86_cpu *cpu, uint64_t cur, uint64_t v,
     unsigned opsize, unsigned cpl)
 {
 	/*
-	 * RF is not loaded: it only suppresses instruction breakpoints for
-	 * one instruction (SDM Vol 3 17.3.1.1), which this CPU does not
-	 * have, and the run loop would have to clear it after that one.
+	 * RF is loaded: it suppresses instruction breakpoints for the one
+	 * instruction returned to; run.c clears it after that one (SDM
+	 * Vol 3 17.3.1.1).
 	 */
 	uint64_t chg = X86_ARITH_FLAGS | X86_TF | X86_DF | X86_NT | X86_AC |
-	    X86_ID;
+	    X86_ID | X86_RF;
 	unsigned iopl = (unsigned)(cur & X86_IOPL) >> 12;
 
 	if (cpl <= iopl)
@@ -378,8 +378,8 @@ iret_real(struct x86_cpu *cpu, unsigned opsize)
 		x86_seg_real(&cs, (uint16_t)sel, true);
 	if (ip > cs.limit)
 		return (x86_raise(cpu, IDT_GP, 0));
-	/* VM, VIF, VIP survive; in VM86 IOPL does too. */
-	keep = X86_VM | X86_VIF | X86_VIP | X86_RF | ~0x3fffffull;
+	/* VM, VIF, VIP survive; in VM86 IOPL does too (RF is loaded). */
+	keep = X86_VM | X86_VIF | X86_VIP | ~0x3fffffull;
 	if (cpu->rflags & X86_VM)
 		keep |= X86_IOPL;
 	if (opsize == 2)

@@ -766,6 +766,31 @@ mmu_access(struct x86_cpu *cpu, const struct tlb_ent *e, unsigned off,
 }
 
 /*
+ * Data breakpoints (SDM Vol 3 17.2.4, 17.2.5): an enabled DRi with R/W
+ * 01 (writes) or 11 (reads and writes) whose LEN-aligned range overlaps
+ * [la, la + size) is recorded in cpu->dbg_hit; run.c raises the #DB
+ * trap once the instruction has completed.
+ */
+static void
+mmu_dbg_data(struct x86_cpu *cpu, uint64_t la, unsigned size, bool write)
+{
+	static const uint64_t lens[4] = { 1, 2, 8, 4 };
+	uint64_t dr7 = cpu->dr[7], len, a;
+	unsigned i, rw;
+
+	for (i = 0; i < 4; i++) {
+		rw = (dr7 >> (16 + 4 * i)) & 3;
+		if (!(dr7 & (3u << (2 * i))) || (rw != 1 && rw != 3) ||
+		    (rw == 1 && !write))
+			continue;
+		len = lens[(dr7 >> (18 + 4 * i)) & 3];
+		a = cpu->dr[i] & ~(len - 1);
+		if (la < a + len && a < la + size)
+			cpu->dbg_hit |= (uint8_t)(1u << i);
+	}
+}
+
+/*
  * General path: translate every page first (so that a fault on the
  * second page of a split access leaves memory untouched), then copy.
  */
@@ -794,6 +819,8 @@ mmu_slow(struct x86_cpu *cpu, uint64_t la, unsigned size, uint8_t *buf,
 		if (rc != X86_OK)
 			return (rc);
 	}
+	if (cpu->dbg_data)
+		mmu_dbg_data(cpu, la, size, write);
 	rc = mmu_access(cpu, &e0, la & 0xfff, first, buf, write);
 	if (rc != X86_OK || first == size)
 		return (rc);
@@ -809,7 +836,8 @@ x86_lread(struct x86_cpu *cpu, uint64_t la, unsigned size, void *dst, int acc)
 
 	if (acc & X86_ACC_W)
 		acc &= ~X86_ACC_W;
-	if (__builtin_expect(t != NULL && (la & 0xfff) + size <= 4096, 1)) {
+	if (__builtin_expect(t != NULL && (la & 0xfff) + size <= 4096 &&
+	    !cpu->dbg_data, 1)) {
 		e = &t->e[mmu_user(cpu, acc)][mmu_kind(acc)][lpn & (TLB_N - 1)];
 		if (e->tag == lpn && e->host != NULL) {
 			mmu_copy(dst, e->host + (la & 0xfff), size);
@@ -828,7 +856,8 @@ x86_lwrite(struct x86_cpu *cpu, uint64_t la, unsigned size, const void *src,
 	uint64_t lpn = la >> 12;
 
 	acc = (acc & ~(X86_ACC_R | X86_ACC_X)) | X86_ACC_W;
-	if (__builtin_expect(t != NULL && (la & 0xfff) + size <= 4096, 1)) {
+	if (__builtin_expect(t != NULL && (la & 0xfff) + size <= 4096 &&
+	    !cpu->dbg_data, 1)) {
 		mmu_epoch_check(t);
 		e = &t->e[mmu_user(cpu, acc)][TLB_W][lpn & (TLB_N - 1)];
 		if (e->tag == lpn && !(e->flags & TLBF_SLOW)) {
@@ -946,7 +975,7 @@ mmu_fast64(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
 	uint64_t a = off;
 	unsigned user;
 
-	if (cpu->mode != CPU_MODE_64BIT || t == NULL)
+	if (cpu->mode != CPU_MODE_64BIT || t == NULL || cpu->dbg_data)
 		return (NULL);
 	if (seg == X86_FS || seg == X86_GS)
 		a += cpu->seg[seg].base;
@@ -1037,6 +1066,8 @@ x86_lptr(struct x86_cpu *cpu, uint64_t la, unsigned size, int acc, void **hp)
 	rc = mmu_xlate(cpu, la, acc, &e);
 	if (rc != X86_OK)
 		return (rc);
+	if (cpu->dbg_data)
+		mmu_dbg_data(cpu, la, size, (acc & X86_ACC_W) != 0);
 	if (e.host == NULL)
 		return (X86_OK);
 	/*

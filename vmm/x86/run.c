@@ -520,6 +520,49 @@ single_step_trap(struct x86_cpu *cpu)
 	return (x86_deliver(cpu, IDT_DB, -1, false, cpu->rip));
 }
 
+/*
+ * Instruction breakpoints (SDM Vol 3 17.2.4, 17.3.1.1): a fault before
+ * the instruction at an enabled DRi with R/W = 00, unless RFLAGS.RF is
+ * set.  Returns true when it delivered a #DB (rc in *rc).  Only called
+ * while DR7 enables some breakpoint, so the common path pays one test.
+ */
+static bool
+ibp_check(struct x86_cpu *cpu, int *rc)
+{
+	uint64_t la, dr7 = cpu->dr[7];
+	uint32_t hit = 0;
+	unsigned i;
+
+	if (cpu->rflags & X86_RF)
+		return (false);
+	la = cpu->seg[X86_CS].base + cpu->rip;
+	if (cpu->csz != 8)
+		la &= 0xffffffffull;
+	for (i = 0; i < 4; i++)
+		if ((dr7 & (3u << (2 * i))) &&
+		    ((dr7 >> (16 + 4 * i)) & 3) == 0 && cpu->dr[i] == la)
+			hit |= 1u << i;
+	if (hit == 0)
+		return (false);
+	cpu->dr[6] |= hit;
+	*rc = x86_deliver(cpu, IDT_DB, -1, false, cpu->rip);
+	return (true);
+}
+
+/* Some enabled DRi watches data (R/W 01 or 11; 10, I/O, is not done). */
+static bool
+dbg_data_armed(uint64_t dr7)
+{
+	unsigned i, rw;
+
+	for (i = 0; i < 4; i++) {
+		rw = (dr7 >> (16 + 4 * i)) & 3;
+		if ((dr7 & (3u << (2 * i))) && (rw == 1 || rw == 3))
+			return (true);
+	}
+	return (false);
+}
+
 static int
 exit_with(struct x86_cpu *cpu, enum vm_exitcode code)
 {
@@ -538,7 +581,7 @@ x86_run(struct x86_cpu *cpu, struct vm_exit *exit)
 {
 	uint64_t icount0 = cpu->icount, retired, turns = 0;
 	unsigned max;
-	bool shadow, tf;
+	bool shadow, tf, rf;
 	int rc;
 
 	cpu->exit = exit;
@@ -573,7 +616,22 @@ x86_run(struct x86_cpu *cpu, struct vm_exit *exit)
 			return (exit_with(cpu, VM_EXITCODE_BOGUS));
 		shadow = cpu->intr_shadow != 0;
 		tf = (cpu->rflags & X86_TF) != 0;
-		if (shadow || tf)
+		if (X86_UNLIKELY(cpu->dr[7] & 0xff)) {
+			/* one instruction at a time while breakpoints are on */
+			max = 1;
+			cpu->dbg_data = dbg_data_armed(cpu->dr[7]);
+			cpu->dbg_hit = 0;
+			if (cpu->replay.n == 0 && ibp_check(cpu, &rc)) {
+				if (rc == X86_EXIT)
+					return (0);
+				continue;
+			}
+		} else if (X86_UNLIKELY(cpu->dbg_data)) {
+			cpu->dbg_data = 0;
+			cpu->dbg_hit = 0;
+		}
+		rf = (cpu->rflags & X86_RF) != 0;
+		if (shadow || tf || rf)
 			max = 1;
 		cpu->replay.pos = 0;
 		retired = cpu->icount;
@@ -581,8 +639,21 @@ x86_run(struct x86_cpu *cpu, struct vm_exit *exit)
 		if (rc == X86_EXIT)
 			return (0);
 		cpu->replay.n = 0;
+		/* RF lasts for one completed instruction (17.3.1.1) */
+		if (rf && cpu->icount != retired)
+			cpu->rflags &= ~(uint64_t)X86_RF;
 		if (shadow)
 			cpu->intr_shadow = 0;
+		if (X86_UNLIKELY(cpu->dbg_hit)) {
+			/* data breakpoint: a trap after the instruction */
+			if (cpu->icount != retired)
+				cpu->dr[6] |= cpu->dbg_hit;
+			cpu->dbg_hit = 0;
+			if (cpu->icount != retired && !tf &&
+			    x86_deliver(cpu, IDT_DB, -1, false, cpu->rip) ==
+			    X86_EXIT)
+				return (0);
+		}
 		if (tf && cpu->icount != retired &&
 		    single_step_trap(cpu) == X86_EXIT)
 			return (0);

@@ -223,6 +223,9 @@ X86_SYSOP(x86_op_mov_to_cr)
 
 /* ---- Debug registers (SDM Vol 3 17.2): stored; breakpoints later ---- */
 
+#define DR6_BD	(1u << 13)
+#define DR7_GD	(1u << 13)
+
 static int
 dr_index(struct x86_cpu *cpu, unsigned r, unsigned *idx)
 {
@@ -232,6 +235,16 @@ dr_index(struct x86_cpu *cpu, unsigned r, unsigned *idx)
 		if (cpu->cr4 & X86_CR4_DE)
 			return (x86_raise(cpu, IDT_UD, -1));
 		r += 2;				/* aliases of DR6/DR7 */
+	}
+	/*
+	 * General detect (SDM Vol 3 17.2.4): with DR7.GD any debug register
+	 * access is a #DB fault with DR6.BD; GD is cleared so the handler
+	 * can use them.
+	 */
+	if (cpu->dr[7] & DR7_GD) {
+		cpu->dr[6] |= DR6_BD;
+		cpu->dr[7] &= ~(uint64_t)DR7_GD;
+		return (x86_raise(cpu, IDT_DB, -1));
 	}
 	*idx = r;
 	return (X86_OK);

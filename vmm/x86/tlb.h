@@ -58,7 +58,8 @@ x86_tlb_hit64(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
 	struct tlb_ent *e;
 	unsigned user;
 
-	if (__builtin_expect(cpu->mode != CPU_MODE_64BIT || t == NULL, 0))
+	if (__builtin_expect(cpu->mode != CPU_MODE_64BIT || t == NULL ||
+	    cpu->dbg_data, 0))
 		return (NULL);
 	if (__builtin_expect(seg == X86_FS || seg == X86_GS, 0))
 		off += cpu->seg[seg].base;

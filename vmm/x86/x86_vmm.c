@@ -120,10 +120,8 @@ xplat(struct xvcpu *xv)
  * x2APIC) first; unknown MSRs go to userland (x86.strictmsr decides).
  */
 static int
-xbus_rdmsr(void *ctx, int vcpu, uint32_t msr, uint64_t *val)
+xbus_msr_status(int error)
 {
-	int error = vplatform_rdmsr(xplat(ctx), vcpu, msr, val);
-
 	if (error == 0)
 		return (X86_OK);
 	if (error == -ENOENT)
@@ -132,15 +130,15 @@ xbus_rdmsr(void *ctx, int vcpu, uint32_t msr, uint64_t *val)
 }
 
 static int
+xbus_rdmsr(void *ctx, int vcpu, uint32_t msr, uint64_t *val)
+{
+	return (xbus_msr_status(vplatform_rdmsr(xplat(ctx), vcpu, msr, val)));
+}
+
+static int
 xbus_wrmsr(void *ctx, int vcpu, uint32_t msr, uint64_t val)
 {
-	int error = vplatform_wrmsr(xplat(ctx), vcpu, msr, val);
-
-	if (error == 0)
-		return (X86_OK);
-	if (error == -ENOENT)
-		return (X86_EXIT);
-	return (-1);
+	return (xbus_msr_status(vplatform_wrmsr(xplat(ctx), vcpu, msr, val)));
 }
 
 /* The highest-priority deliverable vector: LAPIC, then 8259 ExtINT. */
