@@ -313,45 +313,63 @@ find_leaf_locked(const config_node_t *parent, const char *path)
 /*
  * %(var) expansion.  Unknown variables and reference loops are reported
  * and expand to nothing (loops: to the literal reference), as bhyve does;
- * "%%" is a literal '%'.
+ * "%%" is a literal '%'.  Nesting deeper than CONFIG_MAX_DEPTH is a loop
+ * (bhyve's rule); and since "a=%(a)%(a)%(a)" would still follow 3^depth
+ * references, the total one read may follow is capped as well, so no
+ * configuration can make a read take unbounded time.
  */
-static void expand_into(FILE *out, const char *value, int depth);
+#define	CONFIG_MAX_REFS		256
+
+struct expand_ctx {
+	FILE		*out;
+	int		depth;
+	unsigned	refs;
+};
+
+static void expand_into(struct expand_ctx *x, const char *value);
 
 static void
-expand_ref(FILE *out, const char *ref, size_t len, int depth)
+expand_ref(struct expand_ctx *x, const char *ref, size_t len)
 {
 	config_node_t *leaf;
 	char *name;
 
 	name = xstrndup(ref, len);
-	if (depth >= CONFIG_MAX_DEPTH) {
-		warnx("Too many nested references to %%(%s) in configuration "
-		    "value (recursive definition?)", name);
-		fprintf(out, "%%(%s)", name);
+	if (++x->refs > CONFIG_MAX_REFS) {
+		if (x->refs == CONFIG_MAX_REFS + 1)
+			warnx("Too many references in configuration value; "
+			    "stopped expanding at %%(%s)", name);
 		free(name);
 		return;
 	}
 	leaf = find_leaf_locked(NULL, name);
-	if (leaf == NULL)
+	if (leaf == NULL) {
 		warnx("Failed to fetch referenced configuration variable %s",
 		    name);
-	else
-		expand_into(out, leaf->value, depth + 1);
+	} else if (x->depth >= CONFIG_MAX_DEPTH) {
+		warnx("Too many nested references to %%(%s) in configuration "
+		    "value (recursive definition?)", name);
+		fprintf(x->out, "%%(%s)", name);
+	} else {
+		x->depth++;
+		expand_into(x, leaf->value);
+		x->depth--;
+	}
 	free(name);
 }
 
 static void
-expand_into(FILE *out, const char *value, int depth)
+expand_into(struct expand_ctx *x, const char *value)
 {
 	const char *p, *close;
 
 	for (p = value; *p != '\0'; p++) {
 		if (*p != '%') {
-			fputc(*p, out);
+			fputc(*p, x->out);
 			continue;
 		}
 		if (p[1] == '%') {
-			fputc('%', out);
+			fputc('%', x->out);
 			p++;
 			continue;
 		}
@@ -359,14 +377,14 @@ expand_into(FILE *out, const char *value, int depth)
 		if (close == NULL) {
 			warnx("Invalid reference in configuration value "
 			    "\"%s\"", value);
-			fputc('%', out);
+			fputc('%', x->out);
 			continue;
 		}
 		if (close == p + 2)
 			warnx("Empty reference in configuration value \"%s\"",
 			    value);
 		else
-			expand_ref(out, p + 2, (size_t)(close - p - 2), depth);
+			expand_ref(x, p + 2, (size_t)(close - p - 2));
 		p = close;
 	}
 }
@@ -375,6 +393,7 @@ expand_into(FILE *out, const char *value, int depth)
 static const char *
 leaf_value_locked(config_node_t *leaf)
 {
+	struct expand_ctx x;
 	FILE *out;
 	char *buf;
 	size_t size;
@@ -384,7 +403,10 @@ leaf_value_locked(config_node_t *leaf)
 	out = open_memstream(&buf, &size);
 	if (out == NULL)
 		config_oom();
-	expand_into(out, leaf->value, 0);
+	x.out = out;
+	x.depth = 0;
+	x.refs = 0;
+	expand_into(&x, leaf->value);
 	if (fclose(out) != 0)
 		config_oom();
 	/*

@@ -8,6 +8,9 @@
  * CR4.OSXMMEXCPT) with the destination left unchanged; CPUID.OSXSAVE,
  * XGETBV/XSETBV and the XSAVE header.  QEMU TCG raises no SIMD
  * exceptions and no repeated #MF: those checks are _NQ.
+ * With CR0.NE = 0 (SDM Vol 1 8.7, MS-DOS compatibility) the pending
+ * exception asserts FERR# instead: IRQ13 through the 8259, released by
+ * FNCLEX and the OUT to port 0xF0 in the handler.
  */
 #define	GUEST_NAME	"fpuexc"
 #include "lib.inc"
@@ -23,6 +26,7 @@ test_main:
 	movl	%eax, %cr4
 	call	t_nm
 	call	t_mf
+	call	t_ferr
 	call	t_xm
 	call	t_xsave
 	ret
@@ -75,6 +79,102 @@ t_mf:
 	movzwl	%ax, %eax
 	andl	$0x80ff, %eax
 	EXPECT	%eax, $0, "fnclex clears ES"
+	fninit
+	ret
+
+/*
+ * IRQ13 handler (slave 8259 IRQ5 at vector 0x1d): count, clear the
+ * exception, release FERR# (OUT 0xF0), EOI both 8259s.
+ */
+irq13:
+	pushl	%eax
+	incl	irq13_count
+	fnclex
+	xorl	%eax, %eax
+	outb	%al, $0xf0
+	movb	$0x20, %al
+	outb	%al, $0xa0
+	outb	%al, $0x20
+	popl	%eax
+	iret
+
+/*
+ * CR0.NE = 0: 1/0 with ZM clear, then FWAIT raises IRQ13, not #MF.
+ * QEMU TCG (the version checked against) aborts on FERR# from a vCPU
+ * thread: skipped there.
+ */
+t_ferr:
+	cmpb	$0, on_qemu
+	je	1f
+	SKIP	"FERR#/IRQ13 with CR0.NE = 0", "QEMU TCG aborts on FERR#"
+	ret
+1:	cli
+	movl	$irq13, %eax		/* IDT gate 0x1d: 32-bit interrupt */
+	movw	%ax, idt + 0x1d * 8
+	shrl	$16, %eax
+	movw	%ax, idt + 0x1d * 8 + 6
+	/* 8259 pair: master at 0x20 (all masked but the cascade), slave
+	 * at 0x18, only IRQ13 unmasked. */
+	movb	$0x11, %al
+	outb	%al, $0x20
+	outb	%al, $0xa0
+	movb	$0x20, %al
+	outb	%al, $0x21
+	movb	$0x18, %al
+	outb	%al, $0xa1
+	movb	$0x04, %al
+	outb	%al, $0x21
+	movb	$0x02, %al
+	outb	%al, $0xa1
+	movb	$0x01, %al
+	outb	%al, $0x21
+	outb	%al, $0xa1
+	movb	$0xfb, %al
+	outb	%al, $0x21
+	movb	$0xdf, %al
+	outb	%al, $0xa1
+	movl	%cr0, %eax
+	andl	$~0x20, %eax		/* NE = 0 */
+	movl	%eax, %cr0
+	movl	$0, irq13_count
+	fninit
+	movw	$0x037b, cw
+	fldcw	cw
+	fldz
+	fld1
+	fdivp				/* pending #Z */
+	sti
+	nop
+	EXPECT	irq13_count, $0, "pending #Z alone: no IRQ13"
+	EXPECT_FAULT 1f
+	fwait				/* FERR#: IRQ13, no #MF */
+	movl	$1000, %ecx		/* IRQ13 comes at a block boundary */
+2:	cmpl	$0, irq13_count
+	jne	3f
+	loop	2b
+3:	movl	$0, exc_resume
+1:	cli
+	EXPECT	exc_vector, $0xffffffff, "fwait with CR0.NE = 0: no #MF"
+	EXPECT	irq13_count, $1, "fwait with CR0.NE = 0: IRQ13"
+	fnstsw	%ax
+	movzwl	%ax, %eax
+	andl	$0x80ff, %eax
+	EXPECT	%eax, $0, "IRQ13 handler's fnclex cleared ES"
+	sti
+	fld1
+	fwait
+	movl	$1000, %ecx
+2:	cmpl	$1, irq13_count
+	jne	3f
+	loop	2b
+3:	cli
+	EXPECT	irq13_count, $1, "no second IRQ13 once cleared"
+	movb	$0xff, %al		/* mask the 8259s again */
+	outb	%al, $0x21
+	outb	%al, $0xa1
+	movl	%cr0, %eax
+	orl	$0x20, %eax		/* NE = 1 */
+	movl	%eax, %cr0
 	fninit
 	ret
 
@@ -155,6 +255,7 @@ vec_one:
 cw:	.word	0
 	.p2align 2
 ival:	.long	0
+irq13_count:	.long	0
 mxcsr:	.long	0
 	.bss
 	.p2align 6

@@ -5,8 +5,8 @@
  * memory operand drawn from special values: signed zeros, denormals,
  * pseudo-denormals and unnormals, infinities, quiet and signalling NaNs,
  * out-of-range integers) under every precision and rounding control,
- * with exceptions masked and unmasked (#O/#U unmasked only for the
- * arithmetic and stores: see fpu.c deviations), and the FXSAVE
+ * with exceptions masked and unmasked (#O/#U too: the biased results
+ * of SDM Vol 1 8.5.4/8.5.5 are compared as well), and the FXSAVE
  * images are compared (FSW with condition codes and TOP, tag word,
  * registers, stored memory, EFLAGS for FCOMI).  Then #NM/#MF rules,
  * FSAVE/FSTENV layouts.
@@ -15,7 +15,6 @@
 
 enum { K_F, K_D, K_I, K_X };
 #define T_FL	0x2
-#define T_NOOU	0x4	/* #O/#U unmasked not modelled (fpu.c deviations) */
 
 struct xcase {
 	const char	*name;
@@ -120,20 +119,20 @@ static const struct xcase xcases[] = {
 	C("d9 ec", K_X, 0, 0xd9, 0xec),
 	C("d9 ed", K_X, 0, 0xd9, 0xed),
 	C("d9 ee", K_X, 0, 0xd9, 0xee),
-	C("d9 f0", K_X, T_NOOU, 0xd9, 0xf0),
-	C("d9 f1", K_X, T_NOOU, 0xd9, 0xf1),
-	C("d9 f2", K_X, T_NOOU, 0xd9, 0xf2),
-	C("d9 f3", K_X, T_NOOU, 0xd9, 0xf3),
-	C("d9 f4", K_X, T_NOOU, 0xd9, 0xf4),
-	C("d9 f5", K_X, T_NOOU, 0xd9, 0xf5),
-	C("d9 f8", K_X, T_NOOU, 0xd9, 0xf8),
-	C("d9 f9", K_X, T_NOOU, 0xd9, 0xf9),
-	C("d9 fa", K_X, T_NOOU, 0xd9, 0xfa),
-	C("d9 fb", K_X, T_NOOU, 0xd9, 0xfb),
-	C("d9 fc", K_X, T_NOOU, 0xd9, 0xfc),
-	C("d9 fd", K_X, T_NOOU, 0xd9, 0xfd),
-	C("d9 fe", K_X, T_NOOU, 0xd9, 0xfe),
-	C("d9 ff", K_X, T_NOOU, 0xd9, 0xff),
+	C("d9 f0", K_X, 0, 0xd9, 0xf0),
+	C("d9 f1", K_X, 0, 0xd9, 0xf1),
+	C("d9 f2", K_X, 0, 0xd9, 0xf2),
+	C("d9 f3", K_X, 0, 0xd9, 0xf3),
+	C("d9 f4", K_X, 0, 0xd9, 0xf4),
+	C("d9 f5", K_X, 0, 0xd9, 0xf5),
+	C("d9 f8", K_X, 0, 0xd9, 0xf8),
+	C("d9 f9", K_X, 0, 0xd9, 0xf9),
+	C("d9 fa", K_X, 0, 0xd9, 0xfa),
+	C("d9 fb", K_X, 0, 0xd9, 0xfb),
+	C("d9 fc", K_X, 0, 0xd9, 0xfc),
+	C("d9 fd", K_X, 0, 0xd9, 0xfd),
+	C("d9 fe", K_X, 0, 0xd9, 0xfe),
+	C("d9 ff", K_X, 0, 0xd9, 0xff),
 	C("fcmov da c1", K_X, 0, 0x9e, 0xda, 0xc1),
 	C("fcmov db c1", K_X, 0, 0x9e, 0xdb, 0xc1),
 	C("fcmov da c9", K_X, 0, 0x9e, 0xda, 0xc9),
@@ -169,7 +168,7 @@ static const struct xcase xcases[] = {
 	C("underflow fcomi", K_X, T_FL, 0xdd, 0xd8, 0xdb, 0xf1),
 	C("overflow fld1", K_X, 0, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8),
 	C("overflow fld m64", K_D, 0, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xdd, 0x47, 0x70),
-	C("overflow fsincos", K_X, T_NOOU, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xfb),
+	C("overflow fsincos", K_X, 0, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xe8, 0xd9, 0xfb),
 	C("fxam empty", K_X, 0, 0xdd, 0xd8, 0xdd, 0xd8, 0xd9, 0xe5),
 };
 
@@ -279,8 +278,6 @@ test_x87_diff(void **state)
 			fill(a.b + F_MEM, 0x80, c->kind);
 			fill(a.b + F_RAX, 8, K_I);
 			cw = fcws[it % (sizeof(fcws) / 2)];
-			if ((c->flags & T_NOOU) && (~cw & 0x18))
-				cw |= 0x18;
 			memcpy(a.b + F_FCW, &cw, 2);
 			a.b[F_MXCSR] = 0x80;
 			a.b[F_MXCSR + 1] = 0x1f;
@@ -397,11 +394,121 @@ test_x87_faults(void **state)
 	tm_free(t);
 }
 
+/* FERR# calls seen by the fake bus: [0] deasserts, [1] asserts. */
+static unsigned ferr_calls[2];
+
+static void
+ferr_count(void *ctx, int vcpu, bool asserted)
+{
+	ferr_calls[asserted]++;
+}
+
+/*
+ * CR0.NE = 0 (SDM Vol 1 8.7): a pending unmasked exception met by a
+ * waiting instruction signals FERR# instead of #MF and the instruction
+ * proceeds (IGNNE# taken as asserted); FNCLEX, FNINIT, FLDCW release
+ * FERR# when they clear ES.
+ */
+static void
+test_x87_ferr(void **state)
+{
+	static const uint8_t fld1[] = { 0xd9, 0xe8 };
+	static const uint8_t fldz[] = { 0xd9, 0xee };
+	static const uint8_t fdiv[] = { 0xd8, 0xf1 };
+	static const uint8_t fwait[] = { 0x9b };
+	static const uint8_t fnstsw[] = { 0xdf, 0xe0 };
+	static const uint8_t fnclex[] = { 0xdb, 0xe2 };
+	static const uint8_t fninit[] = { 0xdb, 0xe3 };
+	static const uint8_t fldcw[] = { 0xd9, 0x6f, 0x00 };
+	static const uint8_t paddb[] = { 0x0f, 0xfc, 0xc1 };
+	static struct x86_bus bus;
+	struct tmach *t = tm_new_sse();
+	struct x86_cpu *cpu = &t->cpu;
+	uint8_t *m = t->ram + DATA;
+	uint16_t sw;
+
+	bus = *cpu->bus;
+	bus.ferr = ferr_count;
+	cpu->bus = &bus;
+	cpu->gpr[X86_RDI] = DATA;
+	cpu->cr0 &= ~(uint64_t)X86_CR0_NE;
+	memset(ferr_calls, 0, sizeof(ferr_calls));
+
+	/* 1/0 with #Z unmasked: ZE ES B, nothing signalled yet */
+	assert_int_equal(tm_exec1(t, fninit, 2), X86_OK);
+	m[0] = 0x7b;
+	m[1] = 0x03;
+	assert_int_equal(tm_exec1(t, fldcw, 3), X86_OK);
+	assert_int_equal(tm_exec1(t, fldz, 2), X86_OK);
+	assert_int_equal(tm_exec1(t, fld1, 2), X86_OK);
+	assert_int_equal(tm_exec1(t, fdiv, 2), X86_OK);
+	assert_int_equal(ferr_calls[0] + ferr_calls[1], 0);
+	/* non-waiting instructions do not signal */
+	assert_int_equal(tm_exec1(t, fnstsw, 2), X86_OK);
+	assert_int_equal(ferr_calls[1], 0);
+	/* the next waiting one signals FERR# and then executes */
+	assert_int_equal(tm_exec1(t, fld1, 2), X86_OK);
+	assert_int_equal(ferr_calls[1], 1);
+	assert_int_equal((cpu->fxstate[3] >> 3) & 7, 5);	/* pushed */
+	assert_int_equal(tm_exec1(t, fwait, 1), X86_OK);
+	assert_int_equal(ferr_calls[1], 2);
+	assert_int_equal(tm_exec1(t, paddb, 3), X86_OK);	/* MMX too */
+	assert_int_equal(ferr_calls[1], 3);
+	assert_int_equal(tm_exec1(t, fninit, 2), X86_OK);
+	assert_int_equal(tm_exec1(t, fldcw, 3), X86_OK);
+	assert_int_equal(ferr_calls[0], 1);	/* FNINIT released it */
+	/* FNCLEX releases it; with ES clear, no more calls */
+	assert_int_equal(tm_exec1(t, fldz, 2), X86_OK);
+	assert_int_equal(tm_exec1(t, fld1, 2), X86_OK);
+	assert_int_equal(tm_exec1(t, fdiv, 2), X86_OK);
+	assert_int_equal(tm_exec1(t, fwait, 1), X86_OK);
+	assert_int_equal(ferr_calls[1], 4);
+	assert_int_equal(tm_exec1(t, fnclex, 2), X86_OK);
+	assert_int_equal(ferr_calls[0], 2);
+	memcpy(&sw, cpu->fxstate + 2, 2);
+	assert_int_equal(sw & 0x80ff, 0);
+	assert_int_equal(tm_exec1(t, fnclex, 2), X86_OK);
+	assert_int_equal(tm_exec1(t, fninit, 2), X86_OK);
+	assert_int_equal(tm_exec1(t, fwait, 1), X86_OK);
+	assert_int_equal(ferr_calls[0], 2);
+	assert_int_equal(ferr_calls[1], 4);
+	/* FLDCW masking the pending exception releases it too */
+	assert_int_equal(tm_exec1(t, fldcw, 3), X86_OK);
+	assert_int_equal(tm_exec1(t, fldz, 2), X86_OK);
+	assert_int_equal(tm_exec1(t, fld1, 2), X86_OK);
+	assert_int_equal(tm_exec1(t, fdiv, 2), X86_OK);
+	assert_int_equal(tm_exec1(t, fwait, 1), X86_OK);
+	assert_int_equal(ferr_calls[1], 5);
+	m[0] = 0x7f;		/* FLDCW waits: signals first, then clears */
+	assert_int_equal(tm_exec1(t, fldcw, 3), X86_OK);
+	assert_int_equal(ferr_calls[1], 6);
+	assert_int_equal(ferr_calls[0], 3);
+	assert_int_equal(tm_exec1(t, fwait, 1), X86_OK);
+	assert_int_equal(ferr_calls[1], 6);
+	m[0] = 0x7b;
+	assert_int_equal(tm_exec1(t, fninit, 2), X86_OK);
+	/* CR0.NE = 1: #MF, no FERR# */
+	cpu->cr0 |= X86_CR0_NE;
+	assert_int_equal(tm_exec1(t, fldcw, 3), X86_OK);
+	assert_int_equal(tm_exec1(t, fldz, 2), X86_OK);
+	assert_int_equal(tm_exec1(t, fld1, 2), X86_OK);
+	assert_int_equal(tm_exec1(t, fdiv, 2), X86_OK);
+	assert_int_equal(tm_exec1(t, fwait, 1), X86_FAULT);
+	assert_int_equal(cpu->exc.vector, IDT_MF);
+	assert_int_equal(ferr_calls[1], 6);
+	/* no ferr hook on the bus: CR0.NE = 0 just proceeds */
+	cpu->bus = &tm_bus;
+	cpu->cr0 &= ~(uint64_t)X86_CR0_NE;
+	assert_int_equal(tm_exec1(t, fwait, 1), X86_OK);
+	tm_free(t);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_x87_faults),
+		cmocka_unit_test(test_x87_ferr),
 		cmocka_unit_test(test_x87_diff),
 	};
 

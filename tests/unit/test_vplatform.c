@@ -371,6 +371,95 @@ test_ioapic_level_eoi(void **state)
 	assert_int_equal(vplatform_ioapic_pincount(c->p), 32);
 }
 
+/*
+ * An HPET FSB timer through the platform as Linux programs its per-CPU
+ * "hpetN" clock event devices in flat logical APIC mode: the route
+ * register holds an RH=0 DM=1 message for logical destination 0x02
+ * (vCPU 1), one-shot comparator 1 ms ahead (IA-PC HPET 1.0a 2.3.9.2.3).
+ * Exactly vCPU 1 takes exactly one interrupt, at the deadline.
+ */
+static void
+hw(struct vplatform *p, uint32_t off, uint32_t val)
+{
+	uint64_t v = val;
+
+	assert_int_equal(vplatform_mmio(p, 0, true, VHPET_BASE + off, 4, &v),
+	    0);
+}
+
+static uint32_t
+hr(struct vplatform *p, uint32_t off)
+{
+	uint64_t v;
+
+	assert_int_equal(vplatform_mmio(p, 0, false, VHPET_BASE + off, 4,
+	    &v), 0);
+	return ((uint32_t)v);
+}
+
+static void
+test_hpet_fsb_logical(void **state)
+{
+	struct ctx *c = *state;
+	uint32_t cfg;
+	int i, k;
+
+	enable_all(c->p);
+	for (i = 0; i < NCPU; i++)
+		lw(c->p, i, 0xD0, (1u << i) << 24);
+	hw(c->p, 0x10, 1);				/* ENABLE_CNF */
+	hw(c->p, 0x130, 0xef);				/* T1 FSB value */
+	hw(c->p, 0x134, 0xFEE02004);			/* T1 FSB address */
+	cfg = hr(c->p, 0x120);
+	cfg = (cfg & ~(1u << 3)) | 1 << 2 | 1 << 8 | 1 << 14;
+	hw(c->p, 0x120, cfg);
+	for (k = 0; k < 2; k++) {
+		hw(c->p, 0x128, hr(c->p, 0xF0) + 16777);	/* ~1 ms */
+		c->e.now += 900000;
+		vplatform_run_timers(c->p);
+		for (i = 0; i < NCPU; i++)
+			assert_int_equal(got(c->p, i), -1);
+		c->e.now += 200000;
+		vplatform_run_timers(c->p);
+		for (i = 0; i < NCPU; i++)
+			assert_int_equal(got(c->p, i), i == 1 ? 0xef : -1);
+		c->e.now += 5000000;
+		vplatform_run_timers(c->p);
+		for (i = 0; i < NCPU; i++)
+			assert_int_equal(got(c->p, i), -1);
+	}
+}
+
+/*
+ * LAPIC periodic timer with a late timer thread: the 50 ms the clock
+ * jumps are delivered as 50 separate interrupts (each accepted and
+ * EOIed, SDM 10.5.4), spaced out, then the timer is back on schedule.
+ */
+static void
+test_lapic_periodic_catch_up(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t t0;
+	int n, v, k;
+
+	enable_all(c->p);
+	lw(c->p, 0, 0x3E0, 0x3);			/* divide by 16 */
+	lw(c->p, 0, 0x320, 0x20031);			/* periodic */
+	lw(c->p, 0, 0x380, VLAPIC_BUS_FREQ / 16 / 1000);	/* 1 ms */
+	t0 = c->e.now;
+	c->e.now += 50000000 + 500000;
+	n = 0;
+	for (k = 0; k < 2000; k++) {			/* 10 ms */
+		vplatform_run_timers(c->p);
+		if ((v = got(c->p, 0)) >= 0) {
+			assert_int_equal(v, 0x31);
+			n++;
+		}
+		c->e.now += 5000;
+	}
+	assert_int_equal(n, (int)((c->e.now - 5000 - t0) / 1000000));
+}
+
 static void
 test_msi(void **state)
 {
@@ -383,10 +472,13 @@ test_msi(void **state)
 	/* physical, dest 2, vector 0x71 */
 	assert_int_equal(vplatform_msi(c->p, 0xFEE02000, 0x4071), 0);
 	assert_int_equal(got(c->p, 2), 0x71);
-	/* DM without RH is still physical: dest 0x0C is nobody */
+	/* DM without RH is logical (Linux flat mode, HPET FSB too) */
 	assert_int_equal(vplatform_msi(c->p, 0xFEE0C004, 0x0072), 0);
 	for (i = 0; i < NCPU; i++)
-		assert_int_equal(got(c->p, i), -1);
+		assert_int_equal(got(c->p, i), i >= 2 ? 0x72 : -1);
+	assert_int_equal(vplatform_msi(c->p, 0xFEE02004, 0x0072), 0);
+	for (i = 0; i < NCPU; i++)
+		assert_int_equal(got(c->p, i), i == 1 ? 0x72 : -1);
 	/* RH+DM: logical 0x0C = vCPUs 2 and 3 (fixed mode: both) */
 	assert_int_equal(vplatform_msi(c->p, 0xFEE0C00C, 0x0073), 0);
 	for (i = 0; i < NCPU; i++)
@@ -771,6 +863,8 @@ main(void)
 		T(test_x2apic_ipi),
 		T(test_ioapic_level_eoi),
 		T(test_msi),
+		T(test_hpet_fsb_logical),
+		T(test_lapic_periodic_catch_up),
 		T(test_extint_8259),
 		T(test_pit_irq0),
 		T(test_lapic_timer),

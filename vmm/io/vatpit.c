@@ -32,9 +32,18 @@
 #define	NMISC_REFRESH		0x10
 #define	NMISC_OUT2		0x20
 #define	REFRESH_HALF_NS		15085
-/* Callout policy: never more often than this, resync after this lag. */
+/*
+ * Callout policy when the timer thread ran late (host load): every
+ * missed OUT0 rising edge is still delivered as its own IRQ0 pulse
+ * (8254 datasheet, mode 2/3: one edge per period), but the missed ones
+ * are spaced PIT_CATCHUP_NS apart (at most half a period) so that the
+ * 8259 IRR or IOAPIC/LAPIC IRR, which latch one edge until it is
+ * acknowledged, can take each of them.  More than PIT_MAX_LAG_TICKS
+ * behind (a stopped host), the missed edges are dropped instead.
+ */
+#define	PIT_CATCHUP_NS		50000ull
 #define	PIT_MIN_GAP_NS		10000ull
-#define	PIT_MAX_LAG_TICKS	((uint64_t)VATPIT_FREQ)
+#define	PIT_MAX_LAG_TICKS	((uint64_t)VATPIT_FREQ / 4)	/* 250 ms */
 
 /* 8254 datasheet, control word format. */
 #define	CW_SC(v)		(((v) >> 6) & 3)
@@ -219,7 +228,7 @@ static void
 pit_arm(struct vatpit *pit, uint64_t now)
 {
 	struct pit_chan *c = &pit->chan[0];
-	uint64_t edge, dl, min;
+	uint64_t edge, dl, min, gap;
 
 	if (pit->callout == NULL)
 		return;
@@ -229,9 +238,17 @@ pit_arm(struct vatpit *pit, uint64_t now)
 		return;
 	}
 	dl = c->start_ns + ticks_to_ns(edge - c->base);
-	min = pit->last_fire_ns + PIT_MIN_GAP_NS;
-	if (dl <= now && dl < min)
-		dl = min;
+	if (dl <= now) {
+		/* Catching up: half a period apart, 10..50 us. */
+		gap = ticks_to_ns(c->n) / 2;
+		if (gap > PIT_CATCHUP_NS)
+			gap = PIT_CATCHUP_NS;
+		if (gap < PIT_MIN_GAP_NS)
+			gap = PIT_MIN_GAP_NS;
+		min = pit->last_fire_ns + gap;
+		if (dl < min)
+			dl = min;
+	}
 	vcallout_reset(pit->callout, dl);
 }
 

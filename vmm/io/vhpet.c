@@ -33,9 +33,16 @@
 
 #define	NS_PER_S		1000000000ull
 #define	TICKS_WRAP		(1ull << 32)
-/* Callout policy: at most every 10 us; resync after 1 s behind. */
+/*
+ * Callout policy when the timer thread ran late: a periodic timer
+ * delivers every missed match as its own interrupt (spec 2.3.9.2.2,
+ * one per period), spaced half a period but 10..50 us apart so that
+ * an edge-triggered IOAPIC pin or an FSB message's LAPIC IRR can latch
+ * each one.  More than 250 ms behind, the missed periods are skipped.
+ */
 #define	HPET_MIN_GAP_NS		10000ull
-#define	HPET_MAX_LAG_TICKS	((uint64_t)VHPET_FREQ)
+#define	HPET_CATCHUP_NS		50000ull
+#define	HPET_MAX_LAG_TICKS	((uint64_t)VHPET_FREQ / 4)
 
 /* Register offsets (spec 2.3.1, table 2). */
 #define	HPET_CAP		0x000
@@ -218,7 +225,7 @@ timer_interrupt(struct vhpet *h, struct hpet_timer *t)
 static void
 timer_arm(struct vhpet *h, struct hpet_timer *t, uint64_t now)
 {
-	uint64_t dl, min;
+	uint64_t dl, min, gap;
 
 	if (t->callout == NULL)
 		return;
@@ -227,9 +234,16 @@ timer_arm(struct vhpet *h, struct hpet_timer *t, uint64_t now)
 		return;
 	}
 	dl = h->en_ns + ticks_to_ns(t->next);
-	min = t->last_fire_ns + HPET_MIN_GAP_NS;
-	if (dl <= now && dl < min)
-		dl = min;
+	if (dl <= now) {
+		gap = timer_periodic(t) ? ticks_to_ns(t->period) / 2 : 0;
+		if (gap > HPET_CATCHUP_NS)
+			gap = HPET_CATCHUP_NS;
+		if (gap < HPET_MIN_GAP_NS)
+			gap = HPET_MIN_GAP_NS;
+		min = t->last_fire_ns + gap;
+		if (dl < min)
+			dl = min;
+	}
 	vcallout_reset(t->callout, dl);
 }
 

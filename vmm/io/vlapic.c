@@ -89,6 +89,14 @@
 
 /* Periodic timers fire at most every 10 us (protects the timer thread). */
 #define	VLAPIC_MIN_PERIOD_NS	10000
+/*
+ * A periodic timer whose callout ran late delivers the missed periods
+ * one by one, half a period but at most 50 us apart, so that each can
+ * be accepted out of the IRR (which holds one per vector, SDM 10.8.4)
+ * before the next; more than 250 ms behind, missed periods are dropped.
+ */
+#define	VLAPIC_CATCHUP_NS	50000
+#define	VLAPIC_MAX_LAG_NS	250000000
 
 /* Writable bits per LVT, and where each LVT lives in the page. */
 static const uint32_t lvt_writable[VLAPIC_NLVT] = {
@@ -413,7 +421,7 @@ timer_expire(void *arg)
 {
 	struct vlapic *vl = arg;
 	struct post p = POST_INIT;
-	uint64_t now, period, base;
+	uint64_t now, period, base, gap;
 
 	pthread_mutex_lock(&vl->mtx);
 	now = now_ns(vl);
@@ -426,13 +434,18 @@ timer_expire(void *arg)
 		    timer_divisor(vl->dcr));
 		if (period < VLAPIC_MIN_PERIOD_NS)
 			period = VLAPIC_MIN_PERIOD_NS;
-		/* Missed periods coalesce into one interrupt. */
 		base = vl->timer_deadline;
-		if (now - base >= period)
+		if (now - base > VLAPIC_MAX_LAG_NS)
 			base += (now - base) / period * period;
 		vl->timer_base_ns = base;
 		vl->timer_base_count = vl->icr_timer;
 		timer_arm_at_locked(vl, base + period);
+		if (base + period <= now) {
+			/* Catching up: the deadline stays on schedule. */
+			gap = period / 2 < VLAPIC_CATCHUP_NS ? period / 2 :
+			    VLAPIC_CATCHUP_NS;
+			vcallout_reset(vl->timer, now + gap);
+		}
 	} else {
 		vl->timer_armed = false;
 		vl->tsc_deadline = 0;

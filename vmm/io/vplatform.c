@@ -718,9 +718,12 @@ vplatform_lapic_local_irq(struct vplatform *p, int vcpu, int lvt)
 
 /*
  * MSI (SDM 10.11): address 0xFEExxxxx with the destination in bits
- * 19:12; logical only when both RH and DM are set (RH=0 means DM is
- * ignored).  Always edge-triggered, as in bhyve.  STARTUP is not a valid
- * MSI delivery mode.
+ * 19:12, interpreted as a logical destination when DM (bit 2) is set.
+ * RH (bit 3) only selects redirection among the destinations; with RH
+ * clear DM still picks the destination mode, as chipsets do: Linux in
+ * flat logical mode sends RH=0 DM=1 (PCI MSI and HPET FSB messages,
+ * HPET spec 2.3.9.2.3 / 2.6) and expects logical delivery.  Always
+ * edge-triggered.  STARTUP is not a valid MSI delivery mode.
  */
 int
 vplatform_msi(struct vplatform *p, uint64_t addr, uint64_t data)
@@ -735,8 +738,7 @@ vplatform_msi(struct vplatform *p, uint64_t addr, uint64_t data)
 	d = (struct dlv){
 		.src = -1, .shorthand = APIC_DEST_NOSHORTHAND,
 		.dest = MSI_ADDR_DEST(addr),
-		.logical = (addr & (MSI_ADDR_RH | MSI_ADDR_DM)) ==
-		    (MSI_ADDR_RH | MSI_ADDR_DM),
+		.logical = (addr & MSI_ADDR_DM) != 0,
 		.x2apic = false, .delmode = MSI_DATA_DELMODE(data),
 		.vector = MSI_DATA_VECTOR(data), .level = false,
 	};

@@ -174,6 +174,13 @@ struct x86_bus {
 	 */
 	uint64_t (*get_cr8)(void *ctx, int vcpu);
 	void	(*set_cr8)(void *ctx, int vcpu, uint64_t cr8);
+	/*
+	 * FERR# (SDM Vol 1 8.7): a pending unmasked x87 exception met by a
+	 * waiting instruction with CR0.NE = 0 (asserted), an x87
+	 * instruction clearing it (deasserted; fpu.c x86_fp_pending()).  A
+	 * PC routes it to IRQ13.  NULL: none.
+	 */
+	void	(*ferr)(void *ctx, int vcpu, bool asserted);
 };
 
 /*

@@ -18,11 +18,11 @@
  *
  * Deviations (documented, see issue 6 report):
  *   - unmasked #O/#U with a register destination store the biased
- *     result for FADD/FSUB/FMUL/FDIV (all forms); for the other
- *     instructions (FSCALE, FYL2X, ...) the destination is left
- *     unchanged as for a memory destination;
- *   - CR0.NE = 0 (MS-DOS compatible FERR#/IRQ13 reporting) is not
- *     modelled: a pending unmasked exception is then ignored (TODO);
+ *     result: computed here for FADD/FSUB/FMUL/FDIV (all forms), by the
+ *     host's x87 with #O/#U unmasked for D9 F0-FF (FSCALE, FYL2X, ...);
+ *   - CR0.NE = 0 (MS-DOS compatible FERR#/IRQ13 reporting): FERR#
+ *     is signalled and the instruction proceeds at once, as if IGNNE#
+ *     were asserted right after (see x86_fp_pending());
  *   - FCS/FDS are not kept (CPUID.7.EBX[13] set: they read as 0);
  *     FIP/FDP/FOP are updated by every non-control instruction;
  *   - FCW reserved bits read back as the host has them: bit 6 = 1,
@@ -79,11 +79,41 @@ x86_fp_check(struct x86_cpu *cpu, enum fp_kind k)
 		return (X86_OK);
 	/*
 	 * A pending unmasked x87 exception is reported at the next waiting
-	 * x87 or MMX instruction (SDM Vol 1 8.6).  CR0.NE = 0 would assert
-	 * FERR# for an external IRQ13 instead: not modelled (TODO).
+	 * x87 or MMX instruction (SDM Vol 1 8.6): #MF, or FERR# when
+	 * CR0.NE = 0 (see x86_fp_pending()).
 	 */
-	if ((fx_get16(cpu, FX_FSW) & FSW_ES) && (cr0 & X86_CR0_NE))
+	return (x86_fp_pending(cpu));
+}
+
+static void
+fp_ferr(struct x86_cpu *cpu, bool asserted)
+{
+	if (cpu->bus != NULL && cpu->bus->ferr != NULL)
+		cpu->bus->ferr(cpu->bus_ctx, cpu->vcpuid, asserted);
+}
+
+/*
+ * A waiting instruction found FSW.ES set.  CR0.NE = 1: #MF (SDM Vol 1
+ * 8.6).  CR0.NE = 0 (MS-DOS compatibility, SDM Vol 1 8.7 and Vol 3
+ * "Handling x87 FPU exceptions in software"): the processor asserts
+ * FERR#, which a PC routes to IRQ13 of the 8259, and freezes before the
+ * instruction until IGNNE# is asserted (the handler's write to port
+ * 0xF0).  Here FERR# goes to the bus and the instruction then proceeds
+ * at once, as if IGNNE# had been asserted right after signalling: the
+ * guest's IRQ13 handler runs before the following instruction, as it
+ * would on hardware.  The bus latches FERR# (one edge per exception);
+ * x87 instructions clearing ES (FNCLEX, FNINIT, FNSAVE, FLDCW/FNSTENV
+ * masking it, FLDENV/FRSTOR) release it, as does the port 0xF0 write
+ * (handled by the bus, x86_vmm.c).  FXRSTOR/XRSTOR do not (xsave.c).
+ */
+int
+x86_fp_pending(struct x86_cpu *cpu)
+{
+	if (!(fx_get16(cpu, FX_FSW) & FSW_ES))
+		return (X86_OK);
+	if (cpu->cr0 & X86_CR0_NE)
 		return (x86_raise(cpu, IDT_MF, -1));
+	fp_ferr(cpu, true);
 	return (X86_OK);
 }
 
@@ -97,7 +127,11 @@ x86_mmx_enter(struct x86_cpu *cpu)
 /* ---- Host x87 helpers ---- */
 
 #define X87_PRE	"fnstcw %[hcw]\n\tfnclex\n\tfldcw %[gcw]\n\t"
-#define X87_POST "\n\tfnstsw %[sw]\n\tfldcw %[hcw]"
+/*
+ * FNCLEX before FLDCW (a waiting instruction): with #O/#U unmasked for
+ * the host (host_cw_ou()) a pending exception would otherwise trap.
+ */
+#define X87_POST "\n\tfnstsw %[sw]\n\tfnclex\n\tfldcw %[hcw]"
 #define X87_CW	[sw] "=m" (sw), [hcw] "=m" (hcw)
 
 /* Guest control word with every exception masked for the host. */
@@ -105,6 +139,21 @@ static inline uint16_t
 host_cw(const struct x86_cpu *cpu)
 {
 	return ((uint16_t)((fx_get16(cpu, FX_FCW) & 0x0f00) | 0x7f));
+}
+
+/*
+ * As host_cw() but with the guest's #O/#U masks: for the instructions
+ * whose unmasked #O/#U result (exponent biased by -+24576, SDM Vol 1
+ * 4.9.1.4, 4.9.1.5, 8.5.4, 8.5.5) is left to the host's x87 (D9 F0-FF).
+ * The pending host exception is cleared by X87_POST before any waiting
+ * instruction.
+ */
+static inline uint16_t
+host_cw_ou(const struct x86_cpu *cpu)
+{
+	uint16_t cw = fx_get16(cpu, FX_FCW);
+
+	return ((uint16_t)(host_cw(cpu) & ~(~cw & (FSW_OE | FSW_UE))));
 }
 
 #define OPC(b0, b1)	((b0) << 8 | (b1))
@@ -495,10 +544,14 @@ x86_fsw_update_es(struct x86_cpu *cpu)
 {
 	uint16_t sw = fx_get16(cpu, FX_FSW), cw = fx_get16(cpu, FX_FCW);
 
-	if (sw & ~cw & 0x3f)
+	if (sw & ~cw & 0x3f) {
 		sw |= FSW_ES | FSW_B;
-	else
+	} else {
+		/* FLDCW/FSTENV masking, FLDENV/FRSTOR: FERR# released */
+		if (sw & FSW_ES)
+			fp_ferr(cpu, false);
 		sw &= (uint16_t)~(FSW_ES | FSW_B);
+	}
 	fx_put16(cpu, FX_FSW, sw);
 }
 
@@ -722,9 +775,11 @@ fp_stenv(struct x86_cpu *cpu, const struct x86_insn *in, bool save)
 	rc = x86_vwrite(cpu, in->seg, x86_ea(cpu, in), n, buf);
 	if (rc != X86_OK)
 		return (rc);
-	if (save)
+	if (save) {
+		if (fx_get16(cpu, FX_FSW) & FSW_ES)
+			fp_ferr(cpu, false);
 		x86_fpu_reset(cpu);
-	else {
+	} else {
 		fx_put16(cpu, FX_FCW, fx_get16(cpu, FX_FCW) | 0x3f);
 		x86_fsw_update_es(cpu);
 	}
@@ -1127,6 +1182,21 @@ fp_compare(struct x86_cpu *cpu, unsigned i, bool unordered, bool eflags,
 		st_pop(cpu);
 }
 
+/*
+ * fp_merge() for a result the host computed with host_cw_ou(): an
+ * unmasked #O or #U still stores the (biased) result, unless a
+ * pre-computation exception (#I #D #Z) stopped the operation.
+ */
+static bool
+fp_merge_ou(struct x86_cpu *cpu, uint16_t hsw, unsigned ccmask)
+{
+	uint16_t unm = hsw & ~fx_get16(cpu, FX_FCW) & 0x3f;
+
+	if (fp_merge(cpu, hsw, ccmask))
+		return (true);
+	return (!(unm & (FSW_IE | FSW_DE | FSW_ZE)));
+}
+
 static int
 fp_d9_reg(struct x86_cpu *cpu, unsigned modrm)
 {
@@ -1175,8 +1245,8 @@ fp_d9_reg(struct x86_cpu *cpu, unsigned modrm)
 			st_set(cpu, 0, a);
 			return (X86_OK);
 		}
-		r = hx_un(op, host_cw(cpu), a, &sw);
-		if (fp_merge(cpu, sw, modrm >= 0xfe ? (FSW_C1 | FSW_C2) :
+		r = hx_un(op, host_cw_ou(cpu), a, &sw);
+		if (fp_merge_ou(cpu, sw, modrm >= 0xfe ? (FSW_C1 | FSW_C2) :
 		    FSW_C1))
 			st_set(cpu, 0, r);
 		return (X86_OK);
@@ -1224,8 +1294,8 @@ fp_d9_reg(struct x86_cpu *cpu, unsigned modrm)
 			st_pop(cpu);
 			return (X86_OK);
 		}
-		r = hx_pop(op, host_cw(cpu), a, b, &sw);
-		if (fp_merge(cpu, sw, FSW_C1)) {
+		r = hx_pop(op, host_cw_ou(cpu), a, b, &sw);
+		if (fp_merge_ou(cpu, sw, FSW_C1)) {
 			st_set(cpu, 1, r);
 			st_pop(cpu);
 		}
@@ -1237,8 +1307,8 @@ fp_d9_reg(struct x86_cpu *cpu, unsigned modrm)
 			st_set(cpu, 0, indefinite());
 			return (X86_OK);
 		}
-		r = hx_bin(op, host_cw(cpu), a, b, NULL, &sw);
-		if (fp_merge(cpu, sw, modrm == 0xfd ? FSW_C1 : FSW_CC))
+		r = hx_bin(op, host_cw_ou(cpu), a, b, NULL, &sw);
+		if (fp_merge_ou(cpu, sw, modrm == 0xfd ? FSW_C1 : FSW_CC))
 			st_set(cpu, 0, r);
 		return (X86_OK);
 	case 0xf2: case 0xf4: case 0xfb:	/* FPTAN FXTRACT FSINCOS */
@@ -1256,8 +1326,8 @@ fp_d9_reg(struct x86_cpu *cpu, unsigned modrm)
 			st_push(cpu, a);
 			return (X86_OK);
 		}
-		r = hx_push(op, host_cw(cpu), a, &r1, &sw);
-		if (!fp_merge(cpu, sw, FSW_C1 | FSW_C2))
+		r = hx_push(op, host_cw_ou(cpu), a, &r1, &sw);
+		if (!fp_merge_ou(cpu, sw, FSW_C1 | FSW_C2))
 			return (X86_OK);
 		/* C2 = 1: operand out of range, stack unchanged (FPTAN) */
 		if ((sw & FSW_C2) && modrm != 0xf4)
@@ -1427,11 +1497,15 @@ X86_OP(x86_op_x87)
 	if (in->mod != 3)
 		ea = x86_ea(cpu, in);
 	if (in->mod == 3 && in->opcode == 0xdb && in->modrm == 0xe2) {
-		/* FNCLEX */
+		/* FNCLEX; clearing ES drops FERR# (SDM Vol 1 8.7) */
+		if (fx_get16(cpu, FX_FSW) & FSW_ES)
+			fp_ferr(cpu, false);
 		fx_put16(cpu, FX_FSW, fx_get16(cpu, FX_FSW) & 0x7f00);
 		return (X86_OK);
 	}
 	if (in->mod == 3 && in->opcode == 0xdb && in->modrm == 0xe3) {
+		if (fx_get16(cpu, FX_FSW) & FSW_ES)
+			fp_ferr(cpu, false);
 		x86_fpu_reset(cpu);		/* FNINIT */
 		return (X86_OK);
 	}
@@ -1463,7 +1537,5 @@ X86_OP(x86_op_fwait)
 	if ((cpu->cr0 & (X86_CR0_MP | X86_CR0_TS)) ==
 	    (X86_CR0_MP | X86_CR0_TS))
 		return (x86_raise(cpu, IDT_NM, -1));
-	if ((fx_get16(cpu, FX_FSW) & FSW_ES) && (cpu->cr0 & X86_CR0_NE))
-		return (x86_raise(cpu, IDT_MF, -1));
-	return (X86_OK);
+	return (x86_fp_pending(cpu));
 }

@@ -127,6 +127,8 @@ enum fp_kind {
 	FPK_XSAVE,	/* !OSXSAVE -> #UD, TS -> #NM */
 };
 int	x86_fp_check(struct x86_cpu *cpu, enum fp_kind k) X86_WUR;
+/* Pending x87 exception at a waiting instruction: #MF or FERR#. */
+int	x86_fp_pending(struct x86_cpu *cpu) X86_WUR;
 
 /* MMX register write side effects: TOP = 0, all tags valid (SDM 9.5). */
 void	x86_mmx_enter(struct x86_cpu *cpu);

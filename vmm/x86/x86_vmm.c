@@ -43,6 +43,7 @@ struct xvm {
 	struct x86_machine mach;	/* (mtx until ready) */
 	uint16_t	sockets, cores, threads, maxcpus; /* (mtx) */
 	_Atomic uint64_t memgen;	/* bumped when mappings change */
+	atomic_bool	ferr;		/* FERR# latch driving IRQ13 */
 };
 
 struct xvcpu {
@@ -94,6 +95,27 @@ xbus_mmio(void *ctx, int vcpu, uint64_t gpa, unsigned size, bool write,
 	return (X86_EXIT);
 }
 
+/*
+ * FERR# on a PC/AT (SDM Vol 1 8.7, Vol 3 "MS-DOS compatibility
+ * sub-mode"): the chipset latches the x87's FERR# onto ISA IRQ13 of the
+ * 8259 (and IOAPIC pin 13); an OUT to port 0xF0 releases the latch (and
+ * asserts IGNNE#, which the CPU models as asserted at once, see fpu.c).
+ * The latch is shared by all vCPUs, as IRQ13 is one line.
+ */
+#define	FERR_IRQ	13
+#define	FERR_PORT	0xf0
+
+static void
+xbus_ferr(void *ctx, int vcpu, bool asserted)
+{
+	struct xvcpu *xv = ctx;
+
+	(void)vcpu;
+	if (atomic_exchange(&xv->xvm->ferr, asserted) != asserted)
+		(void)vplatform_isa_irq(xv->xvm->plat, FERR_IRQ, FERR_IRQ,
+		    asserted ? VDEV_IRQ_ASSERT : VDEV_IRQ_DEASSERT);
+}
+
 static int
 xbus_pio(void *ctx, int vcpu, uint16_t port, unsigned size, bool in,
     uint32_t *val)
@@ -101,6 +123,10 @@ xbus_pio(void *ctx, int vcpu, uint16_t port, unsigned size, bool in,
 	struct xvcpu *xv = ctx;
 	int error;
 
+	if (port == FERR_PORT && !in) {
+		xbus_ferr(ctx, vcpu, false);
+		return (X86_OK);
+	}
 	error = vmm_ioport_handle(xv->xvm->iotab, vcpu, port, size, in, val);
 	if (error == 0)
 		return (X86_OK);
@@ -199,6 +225,7 @@ static const struct x86_bus xbus = {
 	.tsc = xbus_tsc,
 	.get_cr8 = xbus_get_cr8,
 	.set_cr8 = xbus_set_cr8,
+	.ferr = xbus_ferr,
 };
 
 /* ---- Lazy setup ---- */
