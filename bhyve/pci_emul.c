@@ -845,6 +845,13 @@ assign_bars(void)
 	uint64_t next_io = PCI_IOBASE_START, next32 = pci.mmio32_base;
 	uint64_t next64 = PCI_MMIO64_BASE;
 
+	/*
+	 * pc-testdev's IRQ ports sit at 0x2000 (where kvm-unit-tests expect
+	 * them), the start of our I/O BAR window: leave that page to it.
+	 */
+	if (get_config_bool_default("lpc.pc-testdev", false))
+		next_io += 0x1000;
+
 	for (int bus = 0; bus <= PCI_BUSMAX; bus++)
 		for (int s = 0; pci.bus[bus] != NULL && s <= PCI_SLOTMAX; s++)
 			for (int f = 0; f <= PCI_FUNCMAX; f++)
