@@ -100,11 +100,13 @@ fp_ferr(struct x86_cpu *cpu, bool asserted)
  * instruction until IGNNE# is asserted (the handler's write to port
  * 0xF0).  Here FERR# goes to the bus and the instruction then proceeds
  * at once, as if IGNNE# had been asserted right after signalling: the
- * guest's IRQ13 handler runs before the following instruction, as it
- * would on hardware.  The bus latches FERR# (one edge per exception);
- * x87 instructions clearing ES (FNCLEX, FNINIT, FNSAVE, FLDCW/FNSTENV
- * masking it, FLDENV/FRSTOR) release it, as does the port 0xF0 write
- * (handled by the bus, x86_vmm.c).  FXRSTOR/XRSTOR do not (xsave.c).
+ * guest's IRQ13 handler runs when the CPU next looks for interrupts
+ * (between blocks, run.c), as with any device IRQ; on hardware it runs
+ * before the frozen instruction completes.  The bus latches FERR# (one
+ * edge per exception); x87 instructions clearing ES (FNCLEX, FNINIT,
+ * FNSAVE, FLDCW/FNSTENV masking it, FLDENV/FRSTOR) release it, as does
+ * the port 0xF0 write (handled by the bus, x86_vmm.c).  FXRSTOR and
+ * XRSTOR do not (xsave.c).
  */
 int
 x86_fp_pending(struct x86_cpu *cpu)

@@ -111,7 +111,8 @@ xbus_ferr(void *ctx, int vcpu, bool asserted)
 	struct xvcpu *xv = ctx;
 
 	(void)vcpu;
-	if (atomic_exchange(&xv->xvm->ferr, asserted) != asserted)
+	if (xv->xvm->plat != NULL &&
+	    atomic_exchange(&xv->xvm->ferr, asserted) != asserted)
 		(void)vplatform_isa_irq(xv->xvm->plat, FERR_IRQ, FERR_IRQ,
 		    asserted ? VDEV_IRQ_ASSERT : VDEV_IRQ_DEASSERT);
 }
