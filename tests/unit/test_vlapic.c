@@ -489,7 +489,7 @@ test_timer_periodic(void **state)
 	c->f.now += MS;
 	assert_int_equal(vcallout_wheel_run_due(c->w), 1);
 	assert_false(vlapic_pending_intr(c->vl, &v));
-	/* a long pause coalesces into one expiry */
+	/* the overdue period fires at once; the rest follow spaced out */
 	wr(c->vl, 0x320, 0x20031);
 	c->f.now += 100 * MS;
 	assert_int_equal(vcallout_wheel_run_due(c->w), 1);
