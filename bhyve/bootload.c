@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -213,4 +214,17 @@ bhyve_load_kernel(struct vmctx *ctx, struct vcpu *bsp)
 	boot_unmap_file(&imap);
 	boot_unmap_file(&kmap);
 	return (error);
+}
+
+int
+boot_errf(char *err, size_t errlen, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return (-error);
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bhyve/le_bytes.h"
 #include "vmm/vmm.h"
 
 /* Guest physical memory as the loaders see it. */
@@ -73,5 +74,12 @@ struct boot_file {
 
 /* Error text for the user: loaders fill it, bootload.c prints it. */
 #define	BOOT_ERRLEN	256
+
+/*
+ * Format `fmt' into err[errlen] (when err is not NULL) and return -error:
+ * the loaders' one way to fail with a message.
+ */
+int	boot_errf(char *err, size_t errlen, int error, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
 
 #endif /* _BHYVE_BOOTLOAD_H_ */

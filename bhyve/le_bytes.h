@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Little-endian fields and 8-bit checksums for the firmware tables the
- * host builds into guest memory (ACPI, MP, SMBIOS, E820, fw_cfg items).
+ * host builds into guest memory (ACPI, MP, SMBIOS, E820, fw_cfg items)
+ * and the kernel file formats the boot loaders parse.
  */
 #ifndef _BHYVE_LE_BYTES_H_
 #define _BHYVE_LE_BYTES_H_
@@ -26,6 +27,43 @@ get_le(const uint8_t *p, int n)
 	for (int i = n - 1; i >= 0; i--)
 		v = v << 8 | p[i];
 	return (v);
+}
+
+/* Typed shorthands, for parsers of file formats (boot loaders). */
+static inline uint16_t
+rd_le16(const uint8_t *p)
+{
+	return ((uint16_t)get_le(p, 2));
+}
+
+static inline uint32_t
+rd_le32(const uint8_t *p)
+{
+	return ((uint32_t)get_le(p, 4));
+}
+
+static inline uint64_t
+rd_le64(const uint8_t *p)
+{
+	return (get_le(p, 8));
+}
+
+static inline void
+wr_le16(uint8_t *p, uint16_t v)
+{
+	put_le(p, v, 2);
+}
+
+static inline void
+wr_le32(uint8_t *p, uint32_t v)
+{
+	put_le(p, v, 4);
+}
+
+static inline void
+wr_le64(uint8_t *p, uint64_t v)
+{
+	put_le(p, v, 8);
 }
 
 /* Sum of `n' bytes modulo 256 (a valid table sums to 0). */

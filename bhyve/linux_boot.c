@@ -39,59 +39,6 @@
 #define	LB_PTE_RW	0x002ULL
 #define	LB_PTE_PS	0x080ULL
 
-static int
-lb_err(char *err, size_t errlen, int error, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return (-error);
-}
-
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return ((uint16_t)(p[0] | p[1] << 8));
-}
-
-static uint32_t
-rd32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24);
-}
-
-static uint64_t
-rd64(const uint8_t *p)
-{
-	return ((uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32);
-}
-
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-wr32(uint8_t *p, uint32_t v)
-{
-	wr16(p, (uint16_t)v);
-	wr16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void
-wr64(uint8_t *p, uint64_t v)
-{
-	wr32(p, (uint32_t)v);
-	wr32(p + 4, (uint32_t)(v >> 32));
-}
-
 static bool
 is_pow2(uint64_t v)
 {
@@ -122,14 +69,14 @@ linux_parse(const uint8_t *img, size_t len, struct linux_image *li,
 
 	memset(li, 0, sizeof(*li));
 	if (len < 1024 || !linux_is_bzimage(img, len))
-		return (lb_err(err, errlen, EINVAL, "not a Linux bzImage "
+		return (boot_errf(err, errlen, EINVAL, "not a Linux bzImage "
 		    "(no \"HdrS\" setup header at 0x202)"));
-	if (rd16(img + LB_OFF_BOOT_FLAG) != LB_BOOT_FLAG)
-		return (lb_err(err, errlen, EINVAL, "bzImage: boot_flag is "
-		    "0x%04x, not 0xAA55", rd16(img + LB_OFF_BOOT_FLAG)));
-	li->version = rd16(img + LB_OFF_VERSION);
+	if (rd_le16(img + LB_OFF_BOOT_FLAG) != LB_BOOT_FLAG)
+		return (boot_errf(err, errlen, EINVAL, "bzImage: boot_flag is "
+		    "0x%04x, not 0xAA55", rd_le16(img + LB_OFF_BOOT_FLAG)));
+	li->version = rd_le16(img + LB_OFF_VERSION);
 	if (li->version < LB_MIN_VERSION)
-		return (lb_err(err, errlen, ENOTSUP, "bzImage: boot protocol "
+		return (boot_errf(err, errlen, ENOTSUP, "bzImage: boot protocol "
 		    "%u.%02u is older than 2.12: the kernel has no 64-bit entry "
 		    "point (xloadflags), and only 64-bit entry is supported",
 		    li->version >> 8, li->version & 0xff));
@@ -140,11 +87,11 @@ linux_parse(const uint8_t *img, size_t len, struct linux_image *li,
 	 * header ends.
 	 */
 	if (img[LB_OFF_JUMP] != 0xEB)
-		return (lb_err(err, errlen, EINVAL, "bzImage: no short jump "
+		return (boot_errf(err, errlen, EINVAL, "bzImage: no short jump "
 		    "at 0x200 (byte 0x%02x)", img[LB_OFF_JUMP]));
 	li->hdr_end = LB_OFF_HEADER + (size_t)img[LB_OFF_JUMP + 1];
 	if (li->hdr_end < LB_HDR_MIN_END)
-		return (lb_err(err, errlen, EINVAL, "bzImage: setup header "
+		return (boot_errf(err, errlen, EINVAL, "bzImage: setup header "
 		    "ends at 0x%zx, before init_size (0x%x)", li->hdr_end,
 		    LB_HDR_MIN_END));
 
@@ -154,10 +101,10 @@ linux_parse(const uint8_t *img, size_t len, struct linux_image *li,
 		setup_sects = 4;
 	setup_len = ((uint64_t)setup_sects + 1) * 512;
 	if (setup_len < li->hdr_end)
-		return (lb_err(err, errlen, EINVAL, "bzImage: setup_sects %u "
+		return (boot_errf(err, errlen, EINVAL, "bzImage: setup_sects %u "
 		    "is too small for the setup header", setup_sects));
 	if (setup_len >= len)
-		return (lb_err(err, errlen, EINVAL, "bzImage: truncated: "
+		return (boot_errf(err, errlen, EINVAL, "bzImage: truncated: "
 		    "setup_sects %u says %llu bytes of real-mode code, the "
 		    "file has %zu bytes", setup_sects,
 		    (unsigned long long)setup_len, len));
@@ -165,59 +112,59 @@ linux_parse(const uint8_t *img, size_t len, struct linux_image *li,
 	li->kernel_len = len - (size_t)setup_len;
 
 	/* syssize: the protected-mode code in 16-byte units (2.04+). */
-	syssize = (uint64_t)rd32(img + LB_OFF_SYSSIZE) * 16;
+	syssize = (uint64_t)rd_le32(img + LB_OFF_SYSSIZE) * 16;
 	if (syssize == 0)
-		return (lb_err(err, errlen, EINVAL, "bzImage: syssize is 0"));
+		return (boot_errf(err, errlen, EINVAL, "bzImage: syssize is 0"));
 	if (syssize > li->kernel_len)
-		return (lb_err(err, errlen, EINVAL, "bzImage: truncated: the "
+		return (boot_errf(err, errlen, EINVAL, "bzImage: truncated: the "
 		    "header announces %llu bytes of kernel after the setup "
 		    "code, the file has %zu", (unsigned long long)syssize,
 		    li->kernel_len));
 
 	li->loadflags = img[LB_OFF_LOADFLAGS];
 	if ((li->loadflags & LB_LOADED_HIGH) == 0)
-		return (lb_err(err, errlen, ENOTSUP, "bzImage: not a bzImage "
+		return (boot_errf(err, errlen, ENOTSUP, "bzImage: not a bzImage "
 		    "(loadflags has no LOADED_HIGH: a zImage loads at "
 		    "0x10000)"));
-	li->xloadflags = rd16(img + LB_OFF_XLOADFLAGS);
+	li->xloadflags = rd_le16(img + LB_OFF_XLOADFLAGS);
 	if ((li->xloadflags & LB_XLF_KERNEL_64) == 0)
-		return (lb_err(err, errlen, ENOTSUP, "bzImage: no 64-bit entry "
+		return (boot_errf(err, errlen, ENOTSUP, "bzImage: no 64-bit entry "
 		    "point (xloadflags 0x%04x lacks XLF_KERNEL_64): a 32-bit "
 		    "kernel?", li->xloadflags));
 
 	li->relocatable = img[LB_OFF_RELOCATABLE] != 0;
-	li->kernel_alignment = rd32(img + LB_OFF_KERNEL_ALIGN);
+	li->kernel_alignment = rd_le32(img + LB_OFF_KERNEL_ALIGN);
 	min_align = img[LB_OFF_MIN_ALIGNMENT];
 	if (li->relocatable) {
 		align = li->kernel_alignment;
 		if (!is_pow2(align) || align < LB_PAGE || align > LB_1G)
-			return (lb_err(err, errlen, EINVAL, "bzImage: "
+			return (boot_errf(err, errlen, EINVAL, "bzImage: "
 			    "kernel_alignment 0x%x is not a power of two "
 			    "between 4 KiB and 1 GiB", li->kernel_alignment));
 		if (min_align > 30 || (1ULL << min_align) > align)
-			return (lb_err(err, errlen, EINVAL, "bzImage: "
+			return (boot_errf(err, errlen, EINVAL, "bzImage: "
 			    "min_alignment %u is inconsistent with "
 			    "kernel_alignment 0x%x", min_align,
 			    li->kernel_alignment));
 	}
 
-	li->pref_address = rd64(img + LB_OFF_PREF_ADDRESS);
+	li->pref_address = rd_le64(img + LB_OFF_PREF_ADDRESS);
 	if (!li->relocatable && (li->pref_address < LB_1M ||
 	    li->pref_address >= LB_4G || li->pref_address % LB_PAGE != 0))
-		return (lb_err(err, errlen, EINVAL, "bzImage: the kernel is "
+		return (boot_errf(err, errlen, EINVAL, "bzImage: the kernel is "
 		    "not relocatable and pref_address 0x%llx is unusable",
 		    (unsigned long long)li->pref_address));
 
 	/* init_size covers the image plus room to decompress it. */
-	init_size = rd32(img + LB_OFF_INIT_SIZE);
+	init_size = rd_le32(img + LB_OFF_INIT_SIZE);
 	if (init_size < li->kernel_len)
-		return (lb_err(err, errlen, EINVAL, "bzImage: init_size 0x%llx "
+		return (boot_errf(err, errlen, EINVAL, "bzImage: init_size 0x%llx "
 		    "is smaller than the kernel (0x%zx bytes)",
 		    (unsigned long long)init_size, li->kernel_len));
 	li->init_size = init_size;
 
-	li->initrd_addr_max = rd32(img + LB_OFF_INITRD_ADDR_MAX);
-	li->cmdline_size = rd32(img + LB_OFF_CMDLINE_SIZE);
+	li->initrd_addr_max = rd_le32(img + LB_OFF_INITRD_ADDR_MAX);
+	li->cmdline_size = rd_le32(img + LB_OFF_CMDLINE_SIZE);
 	return (0);
 }
 
@@ -245,7 +192,7 @@ choose_load_addr(const struct linux_image *li, uint64_t ramtop,
 			return (0);
 		}
 	}
-	return (lb_err(err, errlen, ENOMEM, "the kernel needs %llu MiB "
+	return (boot_errf(err, errlen, ENOMEM, "the kernel needs %llu MiB "
 	    "(init_size) from 0x%llx; the guest has %llu MiB of low memory",
 	    (unsigned long long)(need >> 20),
 	    (unsigned long long)(li->relocatable ? at : li->pref_address),
@@ -294,13 +241,13 @@ linux_load(const struct boot_mem *mem, const struct boot_file *kernel,
 	if (error != 0)
 		return (error);
 	if (ne820 < 0 || ne820 > LB_ZP_E820_MAX)
-		return (lb_err(err, errlen, EINVAL, "%d e820 entries (at most "
+		return (boot_errf(err, errlen, EINVAL, "%d e820 entries (at most "
 		    "%d fit in the zero page)", ne820, LB_ZP_E820_MAX));
 
 	/* Low RAM only: the identity map and the initrd live below 4 GiB. */
 	ramtop = mem->lowmem < LB_4G ? mem->lowmem : LB_4G;
 	if (ramtop < 2 * LB_1M)
-		return (lb_err(err, errlen, ENOMEM, "guest memory (%llu KiB) "
+		return (boot_errf(err, errlen, ENOMEM, "guest memory (%llu KiB) "
 		    "is too small for Linux", (unsigned long long)(ramtop >>
 		    10)));
 	error = choose_load_addr(&li, ramtop, &r.load_addr, err, errlen);
@@ -326,7 +273,7 @@ linux_load(const struct boot_mem *mem, const struct boot_file *kernel,
 	cmdmax = li.cmdline_size < LB_CMDLINE_MAX ? li.cmdline_size :
 	    LB_CMDLINE_MAX;
 	if (cmdlen > cmdmax)
-		return (lb_err(err, errlen, E2BIG, "command line is %zu bytes, "
+		return (boot_errf(err, errlen, E2BIG, "command line is %zu bytes, "
 		    "the kernel takes at most %llu", cmdlen,
 		    (unsigned long long)cmdmax));
 	r.cmdline = LB_CMDLINE_GPA;
@@ -341,7 +288,7 @@ linux_load(const struct boot_mem *mem, const struct boot_file *kernel,
 		if (top > ramtop)
 			top = ramtop;
 		if (rdsize > top || ((top - rdsize) & ~(LB_PAGE - 1)) < kend)
-			return (lb_err(err, errlen, ENOMEM, "initrd %s (%llu "
+			return (boot_errf(err, errlen, ENOMEM, "initrd %s (%llu "
 			    "bytes) does not fit between the kernel's end "
 			    "(0x%llx) and 0x%llx", initrd->name,
 			    (unsigned long long)rdsize,
@@ -354,21 +301,21 @@ linux_load(const struct boot_mem *mem, const struct boot_file *kernel,
 	/* Everything is placed and checked: now write guest memory. */
 	p = map_or_null(mem, r.load_addr, need);
 	if (p == NULL)
-		return (lb_err(err, errlen, EFAULT, "kernel area at 0x%llx is "
+		return (boot_errf(err, errlen, EFAULT, "kernel area at 0x%llx is "
 		    "not guest RAM", (unsigned long long)r.load_addr));
 	memcpy(p, kernel->data + li.kernel_off, li.kernel_len);
 	memset(p + li.kernel_len, 0, need - li.kernel_len);
 	if (rdsize > 0) {
 		p = map_or_null(mem, r.initrd_addr, rdsize);
 		if (p == NULL)
-			return (lb_err(err, errlen, EFAULT, "initrd area at "
+			return (boot_errf(err, errlen, EFAULT, "initrd area at "
 			    "0x%llx is not guest RAM",
 			    (unsigned long long)r.initrd_addr));
 		memcpy(p, initrd->data, rdsize);
 	}
 	p = map_or_null(mem, LB_CMDLINE_GPA, cmdlen + 1);
 	if (p == NULL)
-		return (lb_err(err, errlen, EFAULT, "no guest RAM for the "
+		return (boot_errf(err, errlen, EFAULT, "no guest RAM for the "
 		    "command line"));
 	memcpy(p, cmdline, cmdlen + 1);
 
@@ -379,7 +326,7 @@ linux_load(const struct boot_mem *mem, const struct boot_file *kernel,
 	 */
 	zp = map_or_null(mem, LB_ZP_GPA, LB_ZP_SIZE);
 	if (zp == NULL)
-		return (lb_err(err, errlen, EFAULT, "no guest RAM for the "
+		return (boot_errf(err, errlen, EFAULT, "no guest RAM for the "
 		    "zero page"));
 	r.zero_page = LB_ZP_GPA;
 	memset(zp, 0, LB_ZP_SIZE);
@@ -388,26 +335,26 @@ linux_load(const struct boot_mem *mem, const struct boot_file *kernel,
 	memcpy(zp + LB_HDR_START, kernel->data + LB_HDR_START,
 	    hdr_copy - LB_HDR_START);
 	zp[LB_OFF_TYPE_OF_LOADER] = LB_LOADER_UNDEFINED;
-	wr32(zp + LB_OFF_CODE32_START, (uint32_t)r.load_addr);
-	wr32(zp + LB_OFF_RAMDISK_IMAGE, (uint32_t)r.initrd_addr);
-	wr32(zp + LB_OFF_RAMDISK_SIZE, (uint32_t)r.initrd_size);
-	wr32(zp + LB_OFF_CMD_LINE_PTR, (uint32_t)LB_CMDLINE_GPA);
+	wr_le32(zp + LB_OFF_CODE32_START, (uint32_t)r.load_addr);
+	wr_le32(zp + LB_OFF_RAMDISK_IMAGE, (uint32_t)r.initrd_addr);
+	wr_le32(zp + LB_OFF_RAMDISK_SIZE, (uint32_t)r.initrd_size);
+	wr_le32(zp + LB_OFF_CMD_LINE_PTR, (uint32_t)LB_CMDLINE_GPA);
 	/* acpi_rsdp_addr is protocol 2.14; older kernels scan the BIOS. */
 	if (rsdp != 0 && li.version >= 0x020E)
-		wr64(zp + LB_ZP_ACPI_RSDP_ADDR, rsdp);
+		wr_le64(zp + LB_ZP_ACPI_RSDP_ADDR, rsdp);
 	zp[LB_ZP_E820_ENTRIES] = (uint8_t)ne820;
 	for (i = 0; i < ne820; i++) {
 		uint8_t *e = zp + LB_ZP_E820_TABLE + (size_t)i * 20;
 
-		wr64(e, e820[i].base);
-		wr64(e + 8, e820[i].length);
-		wr32(e + 16, e820[i].type);
+		wr_le64(e, e820[i].base);
+		wr_le64(e + 8, e820[i].length);
+		wr_le32(e + 16, e820[i].type);
 	}
 
 	/* GDT: null, unused, __BOOT_CS, __BOOT_DS. */
 	p = map_or_null(mem, LB_GDT_GPA, 4 * 8);
 	if (p == NULL)
-		return (lb_err(err, errlen, EFAULT, "no guest RAM for the GDT"));
+		return (boot_errf(err, errlen, EFAULT, "no guest RAM for the GDT"));
 	memset(p, 0, 4 * 8);
 	gdt_entry(p + LB_SEL_CS, 0, 0xfffff, LB_AR_CODE64);
 	gdt_entry(p + LB_SEL_DS, 0, 0xfffff, LB_AR_DATA);
@@ -416,15 +363,15 @@ linux_load(const struct boot_mem *mem, const struct boot_file *kernel,
 	 * 2 MiB pages (SDM Vol 3 4.5). */
 	p = map_or_null(mem, LB_PML4_GPA, 6 * LB_PAGE);
 	if (p == NULL)
-		return (lb_err(err, errlen, EFAULT, "no guest RAM for the page "
+		return (boot_errf(err, errlen, EFAULT, "no guest RAM for the page "
 		    "tables"));
 	memset(p, 0, 6 * LB_PAGE);
-	wr64(p, LB_PDPT_GPA | LB_PTE_P | LB_PTE_RW);
+	wr_le64(p, LB_PDPT_GPA | LB_PTE_P | LB_PTE_RW);
 	for (i = 0; i < 4; i++)
-		wr64(p + LB_PAGE + (size_t)i * 8, (LB_PD_GPA + (uint64_t)i *
+		wr_le64(p + LB_PAGE + (size_t)i * 8, (LB_PD_GPA + (uint64_t)i *
 		    LB_PAGE) | LB_PTE_P | LB_PTE_RW);
 	for (i = 0; i < 4 * 512; i++)
-		wr64(p + 2 * LB_PAGE + (size_t)i * 8, (uint64_t)i * LB_2M |
+		wr_le64(p + 2 * LB_PAGE + (size_t)i * 8, (uint64_t)i * LB_2M |
 		    LB_PTE_P | LB_PTE_RW | LB_PTE_PS);
 
 	/* Entry state (boot.rst "The 64-bit boot protocol"). */

@@ -44,54 +44,6 @@
 #define	CR0_PE		0x00000001u
 #define	CR0_ET		0x00000010u
 
-static int
-mb_err(char *err, size_t errlen, int error, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return (-error);
-}
-
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return ((uint16_t)(p[0] | p[1] << 8));
-}
-
-static uint32_t
-rd32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24);
-}
-
-static uint64_t
-rd64(const uint8_t *p)
-{
-	return ((uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32);
-}
-
-static void
-wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
-
-static void
-wr64(uint8_t *p, uint64_t v)
-{
-	wr32(p, (uint32_t)v);
-	wr32(p + 4, (uint32_t)(v >> 32));
-}
-
 static uint64_t
 roundup_u64(uint64_t v, uint64_t align)
 {
@@ -105,13 +57,13 @@ multiboot_find_header(const uint8_t *img, size_t len)
 
 	lim = len < MB_SEARCH_LEN ? len : MB_SEARCH_LEN;
 	for (off = 0; off + 12 <= lim; off += 4) {
-		uint32_t magic = rd32(img + off);
+		uint32_t magic = rd_le32(img + off);
 
 		if (magic != MB_HEADER_MAGIC)
 			continue;
 		/* Spec 3.1.2: magic + flags + checksum == 0 (mod 2^32). */
-		if ((uint32_t)(magic + rd32(img + off + 4) +
-		    rd32(img + off + 8)) == 0)
+		if ((uint32_t)(magic + rd_le32(img + off + 4) +
+		    rd_le32(img + off + 8)) == 0)
 			return ((long)off);
 	}
 	return (-1);
@@ -126,31 +78,31 @@ parse_aout(const uint8_t *img, size_t len, struct mb_image *im, char *err,
 	uint32_t header_addr, load_addr, load_end, bss_end, entry;
 	uint64_t delta, off, filesz, memsz;
 
-	header_addr = rd32(h + 12);
-	load_addr = rd32(h + 16);
-	load_end = rd32(h + 20);
-	bss_end = rd32(h + 24);
-	entry = rd32(h + 28);
+	header_addr = rd_le32(h + 12);
+	load_addr = rd_le32(h + 16);
+	load_end = rd_le32(h + 20);
+	bss_end = rd_le32(h + 24);
+	entry = rd_le32(h + 28);
 
 	if (load_addr > header_addr)
-		return (mb_err(err, errlen, EINVAL, "multiboot header: "
+		return (boot_errf(err, errlen, EINVAL, "multiboot header: "
 		    "load_addr 0x%x is above header_addr 0x%x", load_addr,
 		    header_addr));
 	delta = (uint64_t)header_addr - load_addr;
 	if (delta > im->hdr_off)
-		return (mb_err(err, errlen, EINVAL, "multiboot header: "
+		return (boot_errf(err, errlen, EINVAL, "multiboot header: "
 		    "load_addr 0x%x would start before the file", load_addr));
 	off = im->hdr_off - delta;
 	if (load_end == 0) {
 		filesz = len - off;
 	} else {
 		if (load_end < load_addr)
-			return (mb_err(err, errlen, EINVAL, "multiboot header: "
+			return (boot_errf(err, errlen, EINVAL, "multiboot header: "
 			    "load_end_addr 0x%x below load_addr 0x%x",
 			    load_end, load_addr));
 		filesz = (uint64_t)load_end - load_addr;
 		if (filesz > len - off)
-			return (mb_err(err, errlen, EINVAL, "multiboot header: "
+			return (boot_errf(err, errlen, EINVAL, "multiboot header: "
 			    "load_end_addr 0x%x is past the end of the file",
 			    load_end));
 	}
@@ -158,19 +110,19 @@ parse_aout(const uint8_t *img, size_t len, struct mb_image *im, char *err,
 		memsz = filesz;
 	} else {
 		if ((uint64_t)bss_end < load_addr + filesz)
-			return (mb_err(err, errlen, EINVAL, "multiboot header: "
+			return (boot_errf(err, errlen, EINVAL, "multiboot header: "
 			    "bss_end_addr 0x%x below the loaded data",
 			    bss_end));
 		memsz = (uint64_t)bss_end - load_addr;
 	}
 	if (memsz == 0)
-		return (mb_err(err, errlen, EINVAL,
+		return (boot_errf(err, errlen, EINVAL,
 		    "multiboot header: nothing to load"));
 	if (load_addr + memsz > MB_4G)
-		return (mb_err(err, errlen, EINVAL, "multiboot header: image "
+		return (boot_errf(err, errlen, EINVAL, "multiboot header: image "
 		    "at 0x%x does not fit below 4 GiB", load_addr));
 	if (entry < load_addr || entry >= load_addr + memsz)
-		return (mb_err(err, errlen, EINVAL, "multiboot header: "
+		return (boot_errf(err, errlen, EINVAL, "multiboot header: "
 		    "entry_addr 0x%x is outside the loaded image", entry));
 	im->nsegs = 1;
 	im->seg[0] = (struct mb_seg){ load_addr, off, filesz, memsz };
@@ -188,43 +140,43 @@ parse_elf(const uint8_t *img, size_t len, struct mb_image *im, char *err,
 	bool is64, entry_ok;
 
 	if (len < ELF_EHDR32_SIZE || memcmp(img, "\177ELF", 4) != 0)
-		return (mb_err(err, errlen, EINVAL, "not an ELF file and the "
+		return (boot_errf(err, errlen, EINVAL, "not an ELF file and the "
 		    "multiboot header has no address fields (flag 16)"));
 	cls = img[4];
 	if ((cls != ELFCLASS32 && cls != ELFCLASS64) || img[5] != ELFDATA2LSB)
-		return (mb_err(err, errlen, EINVAL,
+		return (boot_errf(err, errlen, EINVAL,
 		    "ELF: not a little-endian ELF32 or ELF64 file"));
 	is64 = cls == ELFCLASS64;
 	if (is64 && len < ELF_EHDR64_SIZE)
-		return (mb_err(err, errlen, EINVAL, "ELF: truncated header"));
-	machine = rd16(img + 18);
+		return (boot_errf(err, errlen, EINVAL, "ELF: truncated header"));
+	machine = rd_le16(img + 18);
 	if (machine != (is64 ? EM_X86_64 : EM_386))
-		return (mb_err(err, errlen, EINVAL,
+		return (boot_errf(err, errlen, EINVAL,
 		    "ELF: machine %u is not %s", machine,
 		    is64 ? "x86-64" : "i386"));
-	if (rd16(img + 16) != ET_EXEC)
-		return (mb_err(err, errlen, EINVAL,
-		    "ELF: not an executable (type %u)", rd16(img + 16)));
+	if (rd_le16(img + 16) != ET_EXEC)
+		return (boot_errf(err, errlen, EINVAL,
+		    "ELF: not an executable (type %u)", rd_le16(img + 16)));
 	if (is64) {
-		entry = rd64(img + 24);
-		phoff = rd64(img + 32);
-		phentsize = rd16(img + 54);
-		phnum = rd16(img + 56);
+		entry = rd_le64(img + 24);
+		phoff = rd_le64(img + 32);
+		phentsize = rd_le16(img + 54);
+		phnum = rd_le16(img + 56);
 		minph = ELF_PHDR64_SIZE;
 	} else {
-		entry = rd32(img + 24);
-		phoff = rd32(img + 28);
-		phentsize = rd16(img + 42);
-		phnum = rd16(img + 44);
+		entry = rd_le32(img + 24);
+		phoff = rd_le32(img + 28);
+		phentsize = rd_le16(img + 42);
+		phnum = rd_le16(img + 44);
 		minph = ELF_PHDR32_SIZE;
 	}
 	if (phnum == 0)
-		return (mb_err(err, errlen, EINVAL, "ELF: no program headers"));
+		return (boot_errf(err, errlen, EINVAL, "ELF: no program headers"));
 	if (phentsize < minph)
-		return (mb_err(err, errlen, EINVAL,
+		return (boot_errf(err, errlen, EINVAL,
 		    "ELF: program header size %u too small", phentsize));
 	if (phoff > len || (uint64_t)phnum * phentsize > len - phoff)
-		return (mb_err(err, errlen, EINVAL,
+		return (boot_errf(err, errlen, EINVAL,
 		    "ELF: program headers past the end of the file"));
 
 	im->nsegs = 0;
@@ -232,38 +184,38 @@ parse_elf(const uint8_t *img, size_t len, struct mb_image *im, char *err,
 	for (i = 0; i < phnum; i++) {
 		const uint8_t *ph = img + phoff + (uint64_t)i * phentsize;
 
-		if (rd32(ph) != PT_LOAD)
+		if (rd_le32(ph) != PT_LOAD)
 			continue;
 		if (is64) {
-			off = rd64(ph + 8);
-			vaddr = rd64(ph + 16);
-			paddr = rd64(ph + 24);
-			filesz = rd64(ph + 32);
-			memsz = rd64(ph + 40);
+			off = rd_le64(ph + 8);
+			vaddr = rd_le64(ph + 16);
+			paddr = rd_le64(ph + 24);
+			filesz = rd_le64(ph + 32);
+			memsz = rd_le64(ph + 40);
 		} else {
-			off = rd32(ph + 4);
-			vaddr = rd32(ph + 8);
-			paddr = rd32(ph + 12);
-			filesz = rd32(ph + 16);
-			memsz = rd32(ph + 20);
+			off = rd_le32(ph + 4);
+			vaddr = rd_le32(ph + 8);
+			paddr = rd_le32(ph + 12);
+			filesz = rd_le32(ph + 16);
+			memsz = rd_le32(ph + 20);
 		}
 		if (memsz == 0)
 			continue;
 		if (filesz > memsz)
-			return (mb_err(err, errlen, EINVAL, "ELF: segment %u: "
+			return (boot_errf(err, errlen, EINVAL, "ELF: segment %u: "
 			    "file size 0x%llx above memory size 0x%llx", i,
 			    (unsigned long long)filesz,
 			    (unsigned long long)memsz));
 		if (off > len || filesz > len - off)
-			return (mb_err(err, errlen, EINVAL, "ELF: segment %u "
+			return (boot_errf(err, errlen, EINVAL, "ELF: segment %u "
 			    "lies past the end of the file", i));
 		if (paddr >= MB_4G || memsz > MB_4G - paddr)
-			return (mb_err(err, errlen, EINVAL, "ELF: segment %u "
+			return (boot_errf(err, errlen, EINVAL, "ELF: segment %u "
 			    "at 0x%llx (size 0x%llx) does not fit below 4 GiB",
 			    i, (unsigned long long)paddr,
 			    (unsigned long long)memsz));
 		if (im->nsegs == MB_MAX_SEGS)
-			return (mb_err(err, errlen, EINVAL, "ELF: more than %d "
+			return (boot_errf(err, errlen, EINVAL, "ELF: more than %d "
 			    "loadable segments", MB_MAX_SEGS));
 		im->seg[im->nsegs++] = (struct mb_seg){ paddr, off, filesz,
 		    memsz };
@@ -277,9 +229,9 @@ parse_elf(const uint8_t *img, size_t len, struct mb_image *im, char *err,
 		}
 	}
 	if (im->nsegs == 0)
-		return (mb_err(err, errlen, EINVAL, "ELF: nothing to load"));
+		return (boot_errf(err, errlen, EINVAL, "ELF: nothing to load"));
 	if (!entry_ok)
-		return (mb_err(err, errlen, EINVAL, "ELF: entry point 0x%llx "
+		return (boot_errf(err, errlen, EINVAL, "ELF: entry point 0x%llx "
 		    "is outside every loadable segment",
 		    (unsigned long long)entry));
 	im->entry = (uint32_t)entry;
@@ -297,14 +249,14 @@ multiboot_parse(const uint8_t *img, size_t len, struct mb_image *im,
 	memset(im, 0, sizeof(*im));
 	off = multiboot_find_header(img, len);
 	if (off < 0)
-		return (mb_err(err, errlen, EINVAL, "no multiboot header "
+		return (boot_errf(err, errlen, EINVAL, "no multiboot header "
 		    "(magic 0x%08x with a valid checksum) in the first %d "
 		    "bytes", MB_HEADER_MAGIC, MB_SEARCH_LEN));
 	im->hdr_off = (uint32_t)off;
-	flags = rd32(img + off + 4);
+	flags = rd_le32(img + off + 4);
 	im->hdr_flags = flags;
 	if ((flags & 0xffffu & ~MB_HF_SUPPORTED) != 0)
-		return (mb_err(err, errlen, EINVAL, "multiboot header requires "
+		return (boot_errf(err, errlen, EINVAL, "multiboot header requires "
 		    "features this loader lacks (flags 0x%08x)", flags));
 	/* The fields the flags announce must lie in the first 8 KiB too. */
 	need = 12;
@@ -314,7 +266,7 @@ multiboot_parse(const uint8_t *img, size_t len, struct mb_image *im,
 		need = 48;
 	lim = len < MB_SEARCH_LEN ? len : MB_SEARCH_LEN;
 	if ((size_t)off + need > lim)
-		return (mb_err(err, errlen, EINVAL,
+		return (boot_errf(err, errlen, EINVAL,
 		    "multiboot header is truncated"));
 	if (flags & MB_HF_AOUT_KLUDGE)
 		return (parse_aout(img, len, im, err, errlen));
@@ -389,7 +341,7 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 	if (error != 0)
 		return (error);
 	if (nmods < 0 || nmods > MB_MAX_MODS)
-		return (mb_err(err, errlen, EINVAL, "at most %d modules",
+		return (boot_errf(err, errlen, EINVAL, "at most %d modules",
 		    MB_MAX_MODS));
 
 	/* The kernel must sit in low RAM (below 4 GiB by construction). */
@@ -401,7 +353,7 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 		const struct mb_seg *sg = &im.seg[i];
 
 		if (sg->paddr + sg->memsz > ramtop)
-			return (mb_err(err, errlen, ENOMEM, "kernel segment at "
+			return (boot_errf(err, errlen, ENOMEM, "kernel segment at "
 			    "0x%llx-0x%llx is outside guest RAM (0-0x%llx)",
 			    (unsigned long long)sg->paddr,
 			    (unsigned long long)(sg->paddr + sg->memsz),
@@ -409,7 +361,7 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 		for (j = 0; j < nused; j++) {
 			if (sg->paddr < used[j].end &&
 			    used[j].start < sg->paddr + sg->memsz)
-				return (mb_err(err, errlen, EINVAL, "kernel "
+				return (boot_errf(err, errlen, EINVAL, "kernel "
 				    "segments overlap at 0x%llx",
 				    (unsigned long long)sg->paddr));
 		}
@@ -427,7 +379,7 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 		at = find_free(used, nused, kend > MB_1M ? kend : MB_1M,
 		    ramtop, size, MB_PAGE);
 		if (at < 0)
-			return (mb_err(err, errlen, ENOMEM, "module %s (%zu "
+			return (boot_errf(err, errlen, ENOMEM, "module %s (%zu "
 			    "bytes) does not fit in guest RAM above the kernel",
 			    mods[i].name, mods[i].len));
 		r.mod_start[i] = (uint32_t)at;
@@ -441,13 +393,13 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 	if (cmdline != NULL && cmdline[0] != '\0')
 		cmdlen += strlen(cmdline) + 1;
 	if (cmdlen > MB_MAX_CMDLINE)
-		return (mb_err(err, errlen, E2BIG, "command line longer than "
+		return (boot_errf(err, errlen, E2BIG, "command line longer than "
 		    "%d bytes", MB_MAX_CMDLINE));
 	strsz = cmdlen + sizeof(loader_name);
 	for (i = 0; i < nmods; i++) {
 		s = strlen(mods[i].name);
 		if (s >= MB_MAX_CMDLINE)
-			return (mb_err(err, errlen, E2BIG,
+			return (boot_errf(err, errlen, E2BIG,
 			    "module name too long"));
 		strsz += s + 1;
 	}
@@ -461,7 +413,7 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 	if (at < 0)
 		at = find_free(used, nused, MB_1M, ramtop, size, MB_PAGE);
 	if (at < 0)
-		return (mb_err(err, errlen, ENOMEM, "no room in guest RAM for "
+		return (boot_errf(err, errlen, ENOMEM, "no room in guest RAM for "
 		    "the multiboot information (%llu bytes)",
 		    (unsigned long long)size));
 	info_gpa = (uint64_t)at;
@@ -472,7 +424,7 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 
 		p = mem->map(mem->arg, sg->paddr, sg->memsz);
 		if (p == NULL)
-			return (mb_err(err, errlen, EFAULT, "kernel segment at "
+			return (boot_errf(err, errlen, EFAULT, "kernel segment at "
 			    "0x%llx is not in guest RAM",
 			    (unsigned long long)sg->paddr));
 		memcpy(p, kernel->data + sg->off, sg->filesz);
@@ -483,13 +435,13 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 			continue;
 		p = mem->map(mem->arg, r.mod_start[i], mods[i].len);
 		if (p == NULL)
-			return (mb_err(err, errlen, EFAULT,
+			return (boot_errf(err, errlen, EFAULT,
 			    "module %s is not in guest RAM", mods[i].name));
 		memcpy(p, mods[i].data, mods[i].len);
 	}
 	info = mem->map(mem->arg, info_gpa, size);
 	if (info == NULL)
-		return (mb_err(err, errlen, EFAULT,
+		return (boot_errf(err, errlen, EFAULT,
 		    "multiboot information is not in guest RAM"));
 	memset(info, 0, size);
 
@@ -500,10 +452,10 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 		p[namelen] = ' ';
 		memcpy(p + namelen + 1, cmdline, strlen(cmdline));
 	}
-	wr32(info + MB_INFO_OFF_CMDLINE, (uint32_t)(info_gpa + o_str));
+	wr_le32(info + MB_INFO_OFF_CMDLINE, (uint32_t)(info_gpa + o_str));
 	p += cmdlen;
 	memcpy(p, loader_name, sizeof(loader_name));
-	wr32(info + MB_INFO_OFF_LOADER_NAME, (uint32_t)(info_gpa + (uint64_t)
+	wr_le32(info + MB_INFO_OFF_LOADER_NAME, (uint32_t)(info_gpa + (uint64_t)
 	    (p - info)));
 	p += sizeof(loader_name);
 
@@ -513,19 +465,19 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 
 		s = strlen(mods[i].name);
 		memcpy(p, mods[i].name, s);
-		wr32(m, r.mod_start[i]);
-		wr32(m + 4, (uint32_t)(r.mod_start[i] + mods[i].len));
-		wr32(m + 8, (uint32_t)(info_gpa + (uint64_t)(p - info)));
+		wr_le32(m, r.mod_start[i]);
+		wr_le32(m + 4, (uint32_t)(r.mod_start[i] + mods[i].len));
+		wr_le32(m + 8, (uint32_t)(info_gpa + (uint64_t)(p - info)));
 		p += s + 1;
 	}
-	wr32(info + MB_INFO_OFF_MODS_COUNT, (uint32_t)nmods);
-	wr32(info + MB_INFO_OFF_MODS_ADDR, (uint32_t)(info_gpa + o_mods));
+	wr_le32(info + MB_INFO_OFF_MODS_COUNT, (uint32_t)nmods);
+	wr_le32(info + MB_INFO_OFF_MODS_ADDR, (uint32_t)(info_gpa + o_mods));
 
 	/* Memory: KiB below 640K, and contiguous KiB from 1 MiB. */
 	lower = ramtop < MB_640K ? ramtop : MB_640K;
 	upper = ramtop > MB_1M ? ramtop - MB_1M : 0;
-	wr32(info + MB_INFO_OFF_MEM_LOWER, (uint32_t)(lower / 1024));
-	wr32(info + MB_INFO_OFF_MEM_UPPER, (uint32_t)(upper / 1024));
+	wr_le32(info + MB_INFO_OFF_MEM_LOWER, (uint32_t)(lower / 1024));
+	wr_le32(info + MB_INFO_OFF_MEM_UPPER, (uint32_t)(upper / 1024));
 
 	/* Memory map (spec 3.3): size (20: itself excluded), base, length,
 	 * type. */
@@ -554,17 +506,17 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 		for (i = 0; i < nmmap; i++) {
 			uint8_t *e = info + o_mmap + (uint64_t)i * 24;
 
-			wr32(e, 20);
-			wr64(e + 4, mm[i][0]);
-			wr64(e + 12, mm[i][1]);
-			wr32(e + 20, (uint32_t)mm[i][2]);
+			wr_le32(e, 20);
+			wr_le64(e + 4, mm[i][0]);
+			wr_le64(e + 12, mm[i][1]);
+			wr_le32(e + 20, (uint32_t)mm[i][2]);
 		}
 		mmap_len = (uint64_t)nmmap * 24;
 	}
-	wr32(info + MB_INFO_OFF_MMAP_LEN, (uint32_t)mmap_len);
-	wr32(info + MB_INFO_OFF_MMAP_ADDR, (uint32_t)(info_gpa + o_mmap));
+	wr_le32(info + MB_INFO_OFF_MMAP_LEN, (uint32_t)mmap_len);
+	wr_le32(info + MB_INFO_OFF_MMAP_ADDR, (uint32_t)(info_gpa + o_mmap));
 
-	wr32(info + MB_INFO_OFF_FLAGS, MB_INFO_MEMORY | MB_INFO_CMDLINE |
+	wr_le32(info + MB_INFO_OFF_FLAGS, MB_INFO_MEMORY | MB_INFO_CMDLINE |
 	    MB_INFO_MODS | MB_INFO_MEM_MAP | MB_INFO_LOADER_NAME);
 
 	/* GDT: null, code32, data32, code64 (L=1, D=0). */
