@@ -774,6 +774,7 @@ int
 pci_emul_alloc_rom(struct pci_devinst *pi, uint64_t size, const void *data)
 {
 	struct pcibar *b = &pi->pi_bar[PCI_ROM_IDX];
+	uint64_t len = size;	/* bytes at data; the BAR is rounded up */
 
 	size = roundup_pow2(size < 2048 ? 2048 : size);
 	if (size == 0 || size > (16u << 20) || b->type != PCIBAR_NONE)
@@ -782,7 +783,7 @@ pci_emul_alloc_rom(struct pci_devinst *pi, uint64_t size, const void *data)
 	if (pi->pi_rom == NULL)
 		return (-1);
 	if (data != NULL)
-		memcpy(pi->pi_rom, data, (size_t)size);
+		memcpy(pi->pi_rom, data, (size_t)len);
 	b->type = PCIBAR_ROM;
 	b->size = size;
 	return (0);

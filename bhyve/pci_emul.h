@@ -274,7 +274,8 @@ void	pci_cfgrw(int in, int bus, int slot, int func, int reg, int bytes,
  * 0 or -1. */
 int	pci_emul_alloc_bar(struct pci_devinst *pi, int idx,
 	    enum pcibar_type type, uint64_t size);
-/* An expansion ROM of `size' bytes (copied from data, may be NULL). */
+/* An expansion ROM: `size' bytes copied from data (may be NULL); the
+ * BAR is that size rounded up to a power of two, at least 2 KiB. */
 int	pci_emul_alloc_rom(struct pci_devinst *pi, uint64_t size,
 	    const void *data);
 

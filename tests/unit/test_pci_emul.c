@@ -37,6 +37,9 @@ tdev_barread(struct pci_devinst *pi, int baridx, uint64_t off, int size)
 	return (0x1000u + (uint64_t)baridx);
 }
 
+/* A 4 KiB expansion ROM image starting with a marker. */
+static const uint8_t rom_image[4096] = { 'R', 'O', 'M', '!' };
+
 static int
 tdev_init(struct pci_devinst *pi, config_node_t *nvl)
 {
@@ -48,7 +51,7 @@ tdev_init(struct pci_devinst *pi, config_node_t *nvl)
 	    pci_emul_alloc_bar(pi, 3, PCIBAR_IO, 32) != 0 ||
 	    pci_emul_add_msicap(pi, 4) != 0 ||
 	    pci_emul_add_msixcap(pi, 8, 4) != 0 ||
-	    pci_emul_alloc_rom(pi, 4096, "ROM!") != 0 ||
+	    pci_emul_alloc_rom(pi, sizeof(rom_image), rom_image) != 0 ||
 	    pci_lintr_request(pi) != 0)
 		return (-1);
 	return (0);
