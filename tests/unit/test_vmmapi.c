@@ -56,15 +56,7 @@ teardown(void **state)
 static void
 load_guest(struct env *e, const uint8_t *code, size_t len)
 {
-	uint8_t *p = vm_map_gpa(e->ctx, CODE, len);
-
-	assert_non_null(p);
-	memcpy(p, code, len);
-	assert_int_equal(vm_set_desc(e->vcpu, VM_REG_GUEST_CS, 0, 0xffff,
-	    0x9b), 0);
-	assert_int_equal(vm_set_register(e->vcpu, VM_REG_GUEST_CS, 0), 0);
-	assert_int_equal(vm_set_register(e->vcpu, VM_REG_GUEST_RIP, CODE), 0);
-	assert_int_equal(vm_set_register(e->vcpu, VM_REG_GUEST_RFLAGS, 2), 0);
+	test_load_real(e->ctx, e->vcpu, CODE, code, len);
 	assert_int_equal(vm_activate_cpu(e->vcpu), 0);
 }
 
