@@ -250,19 +250,32 @@ struct x86_insn {
 	uint8_t		opsz_prefix;	/* 0x66 seen (SSE mandatory prefix) */
 	uint8_t		modrm;
 	uint8_t		mod, reg, rm;	/* reg/rm with REX extension */
-	uint8_t		base, index;	/* X86_R*, or 0xff none */
+	uint8_t		base, index;	/* X86_R*, X86_NOREG or X86_RIPREG */
 	uint8_t		scale;		/* 0..3 */
 	uint8_t		ripreal;	/* RIP-relative */
 	uint8_t		has_modrm;
 	uint8_t		flags;		/* decoder private */
+	uint64_t	ea_mask;	/* address-size mask */
 };
 
 struct x86_tlb;
+struct tlb_ent;
 struct x86_icache;
 
 struct x86_cpu {
-	uint64_t	gpr[16];
-	uint64_t	rip;
+	/*
+	 * The register file, also seen as x86_ea's operand table: index 16
+	 * reads as zero (no base or index), 17 is RIP (RIP-relative), so an
+	 * effective address needs no tests (ops.h).
+	 */
+	union {
+		uint64_t	ea_reg[18];
+		struct {
+			uint64_t	gpr[16];
+			uint64_t	gpr_zero;	/* always 0 */
+			uint64_t	rip;
+		};
+	};
 	/*
 	 * Architectural RFLAGS, except that the six arithmetic flags live
 	 * in `lf` until x86_get_flags() materializes them (lazy flags).
@@ -273,6 +286,13 @@ struct x86_cpu {
 		uint32_t op;		/* core-private operation code */
 		uint8_t	size;
 	} lf;
+	/*
+	 * Set inside an instruction for the run loop to look at once it
+	 * retires: this vCPU wrote to a code page, or a device access was
+	 * logged for replay (run.c block_break).
+	 */
+	uint32_t	brk;
+	struct tlb_ent	*tlb_fast;	/* tlb.h x86_tlb_fast_sync */
 
 	struct x86_seg	seg[X86_NSEG];
 	struct x86_dtr	gdtr, idtr;
@@ -311,13 +331,6 @@ struct x86_cpu {
 	alignas(64) uint8_t fxstate[512];
 
 	struct x86_replay replay;
-	/*
-	 * mmu.c: icount when the replay log was started.  A log whose
-	 * instruction has retired since (icount moved on within a block)
-	 * is dropped before the next device access, so run.c need not
-	 * clear the log after every instruction.
-	 */
-	uint64_t	replay_icount;
 	struct x86_tlb	*tlb;		/* mmu.c */
 	struct x86_icache *icache;	/* run.c */
 	struct x86_machine *mach;
@@ -326,7 +339,6 @@ struct x86_cpu {
 	int		vcpuid;
 	struct vm_exit	*exit;		/* where x86_run() reports */
 	uint8_t		exit_retired;	/* see the run-loop contract above */
-	uint8_t		chain_ok;	/* run.c private */
 	/*
 	 * Data breakpoints (DR7 R/W = 01 or 11) armed: run.c sets it per
 	 * turn; memory accesses then take mmu.c's slow path, which ORs

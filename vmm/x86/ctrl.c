@@ -10,9 +10,10 @@
 static inline bool
 canonical(const struct x86_cpu *cpu, uint64_t v)
 {
-	unsigned bits = (cpu->cr4 & X86_CR4_LA57) ? 57 : 48;
-
-	return ((uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits)) == v);
+	if (X86_UNLIKELY(cpu->cr4 & X86_CR4_LA57))
+		return ((uint64_t)((int64_t)(v << 7) >> 7) == v);
+	/* bits 63:47 all equal: adding 2^47 leaves nothing above bit 47 */
+	return (((v + (1ull << 47)) >> 48) == 0);
 }
 
 int

@@ -439,6 +439,8 @@ modrm32(struct fetch *fs, struct x86_insn *in, unsigned csz)
 	} else if (rm == 5 && in->mod == 0) {
 		in->disp = fetch_s(fs, 4);
 		in->ripreal = csz == 8;		/* SDM Vol 2 2.2.1.6 */
+		if (in->ripreal)
+			in->base = X86_RIPREG;
 	} else {
 		in->base = (uint8_t)(rm | ((rex & 1) << 3));
 	}
@@ -594,6 +596,7 @@ x86_decode(const uint8_t *p, unsigned avail, unsigned csz,
 		in->adsize = p67 ? 4 : 8;
 	else
 		in->adsize = (uint8_t)(p67 ? csz ^ 6 : csz);
+	in->ea_mask = x86_mask(in->adsize);
 
 	if (f & D_MODRM) {
 		in->has_modrm = 1;

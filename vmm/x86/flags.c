@@ -76,28 +76,6 @@ x86_arith_flags(const struct x86_cpu *cpu)
 	return (f);
 }
 
-unsigned
-x86_cf(const struct x86_cpu *cpu)
-{
-	uint64_t a = cpu->lf.src1, b = cpu->lf.src2, r = cpu->lf.res, sb;
-
-	if (cpu->lf.op == LF_NONE)
-		return (cpu->rflags & X86_CF);
-	sb = x86_sign(cpu->lf.size);
-	switch (cpu->lf.op) {
-	case LF_ADD:
-		return ((((a & b) | ((a | b) & ~r)) & sb) != 0);
-	case LF_SUB:
-		return ((((~a & b) | ((~a | b) & r)) & sb) != 0);
-	case LF_LOGIC:
-		return (0);
-	case LF_INC:
-	case LF_DEC:
-	default:
-		return (b & X86_CF);
-	}
-}
-
 uint64_t
 x86_get_flags(struct x86_cpu *cpu)
 {

@@ -92,6 +92,7 @@ x86_mmu_init(struct x86_cpu *cpu)
 	t->epoch = atomic_load(t->epoch_src);
 	cpu->tlb = t;
 	x86_mmu_sync(cpu);
+	x86_tlb_fast_sync(cpu);
 	return (0);
 }
 
@@ -100,6 +101,7 @@ x86_mmu_fini(struct x86_cpu *cpu)
 {
 	free(cpu->tlb);
 	cpu->tlb = NULL;
+	cpu->tlb_fast = NULL;
 }
 
 void
@@ -236,6 +238,7 @@ mmu_code_written(struct x86_cpu *cpu, uint64_t gpa)
 	if (m == NULL || m->code_gen == NULL || gpn >= m->npages)
 		return;
 	atomic_fetch_add_explicit(&m->code_gen[gpn], 1, memory_order_release);
+	cpu->brk = 1;	/* maybe our own block: run.c looks */
 }
 
 /* ---- Physical memory ---- */
@@ -633,11 +636,7 @@ mmu_replay(struct x86_cpu *cpu, uint64_t addr, unsigned size, bool pio,
 {
 	struct x86_replay *r = &cpu->replay;
 
-	if (r->n != 0 && cpu->replay_icount != cpu->icount) {
-		/* The log's instruction retired: start afresh. */
-		r->n = 0;
-		r->pos = 0;
-	}
+	cpu->brk = 1;	/* run.c drops the log once the insn retires */
 	if (r->pos >= r->n)
 		return (0);
 	if (r->e[r->pos].addr != addr || r->e[r->pos].size != size ||
@@ -660,8 +659,7 @@ mmu_log(struct x86_cpu *cpu, uint64_t addr, unsigned size, bool pio,
 
 	if (r->n >= X86_REPLAY_MAX)
 		return (false);
-	if (r->n == 0)
-		cpu->replay_icount = cpu->icount;
+	cpu->brk = 1;
 	r->e[r->n].addr = addr;
 	r->e[r->n].size = (uint8_t)size;
 	r->e[r->n].is_pio = pio;

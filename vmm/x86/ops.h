@@ -20,7 +20,8 @@
 #define X86_OP(name)	int name(struct x86_cpu *cpu, const struct x86_insn *in)
 #define X86_LIKELY(x)	__builtin_expect(!!(x), 1)
 #define X86_UNLIKELY(x)	__builtin_expect(!!(x), 0)
-#define X86_NOREG	0xff
+#define X86_NOREG	16	/* cpu->ea_reg[16] is always 0 */
+#define X86_RIPREG	17	/* cpu->ea_reg[17] is RIP */
 
 /* struct x86_insn.flags (decoder private bits the loop reads) */
 #define X86_IF_END	0x01	/* ends the decoded block */
@@ -78,10 +79,66 @@ x86_set_arith(struct x86_cpu *cpu, uint32_t bits)
 	cpu->lf.op = LF_NONE;
 }
 
+/*
+ * Set CF and OF (given as RFLAGS bits in `cfof`), keeping SF ZF PF AF as
+ * they are without materializing them: rotates and the like.  SF ZF PF
+ * still come from the record's result; AF is taken out of it now.
+ */
+static inline void
+x86_set_cf_of(struct x86_cpu *cpu, uint32_t cfof)
+{
+	uint64_t a = cpu->lf.src1, b = cpu->lf.src2, r = cpu->lf.res, af;
+
+	switch (cpu->lf.op) {
+	case LF_NONE:
+		cpu->rflags = (cpu->rflags & ~(uint64_t)(X86_CF | X86_OF)) |
+		    (cfof & (X86_CF | X86_OF));
+		return;
+	case LF_ADD:
+	case LF_SUB:
+		af = (a ^ b ^ r) & X86_AF;
+		break;
+	case LF_INC:
+	case LF_DEC:
+		af = (a ^ r) & X86_AF;
+		break;
+	case LF_EXPL:
+		af = b & X86_AF;
+		break;
+	default:	/* LF_LOGIC */
+		af = 0;
+		break;
+	}
+	cpu->lf.op = LF_EXPL;
+	cpu->lf.src2 = af | (cfof & (X86_CF | X86_OF));
+}
+
 /* flags.c */
 uint32_t x86_arith_flags(const struct x86_cpu *cpu);
-unsigned x86_cf(const struct x86_cpu *cpu);
 bool	x86_cond(const struct x86_cpu *cpu, unsigned cc);
+
+/* CF alone, inline: INC/DEC/ADC/SBB read it at every execution. */
+static inline unsigned
+x86_cf(const struct x86_cpu *cpu)
+{
+	uint64_t a = cpu->lf.src1, b = cpu->lf.src2, r = cpu->lf.res, sb;
+
+	if (cpu->lf.op == LF_NONE)
+		return (cpu->rflags & X86_CF);
+	sb = x86_sign(cpu->lf.size);
+	switch (cpu->lf.op) {
+	case LF_ADD:
+		return ((((a & b) | ((a | b) & ~r)) & sb) != 0);
+	case LF_SUB:
+		return ((((~a & b) | ((~a | b) & r)) & sb) != 0);
+	case LF_LOGIC:
+		return (0);
+	case LF_INC:
+	case LF_DEC:
+	default:
+		return (b & X86_CF);
+	}
+}
 
 /*
  * Condition test with cc known at compile time (the per-cc Jcc handlers):
@@ -163,20 +220,15 @@ wr_reg(struct x86_cpu *cpu, unsigned r, unsigned size, unsigned rex,
 
 /* ---- Memory operands ---- */
 /*
- * Effective address (SDM Vol 2 2.1.5).  Branch-free: every instruction
- * shares this code, so data-dependent branches here would mispredict.
+ * Effective address (SDM Vol 2 2.1.5).  Branch-free and test-free: the
+ * decoder names absent registers X86_NOREG (reads 0) and RIP-relative
+ * bases X86_RIPREG (cpu->rip is already the next instruction's).
  */
 static inline uint64_t
 x86_ea(const struct x86_cpu *cpu, const struct x86_insn *in)
 {
-	uint64_t b = cpu->gpr[in->base & 15], x = cpu->gpr[in->index & 15];
-
-	b &= -(uint64_t)(in->base != X86_NOREG);
-	x &= -(uint64_t)(in->index != X86_NOREG);
-	/* RIP-relative: cpu->rip is already the next instruction */
-	b += cpu->rip & -(uint64_t)in->ripreal;
-	return (((uint64_t)in->disp + b + (x << in->scale)) &
-	    x86_mask(in->adsize));
+	return (((uint64_t)in->disp + cpu->ea_reg[in->base] +
+	    (cpu->ea_reg[in->index] << in->scale)) & in->ea_mask);
 }
 
 static inline int X86_WUR

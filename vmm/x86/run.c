@@ -9,9 +9,10 @@
  * of its first byte and the code size (CS.D/L decide the decoding), and
  * is valid while the page's write generation mach->code_gen[gpn] is the
  * one it was decoded under: mmu.c bumps the generation on every write to
- * a page that x86_mark_code_page() marked, from any vCPU.  The loop also
- * rechecks the generation after every instruction, so code that
- * modifies its own block takes effect at the next instruction.
+ * a page that x86_mark_code_page() marked, from any vCPU.  A vCPU that
+ * writes to a code page itself also sets cpu->brk, and the loop then
+ * rechecks the generation, so code that modifies its own block takes
+ * effect at the next instruction.
  *
  * Blocks ending in a plain near branch (X86_IF_CHAIN) chain: when the
  * target lies in the same linear page, the next block is found from the
@@ -50,6 +51,7 @@ struct x86_block {
 	uint32_t		gen;
 	uint16_t		n;	/* instructions */
 	uint16_t		bytes;
+	uint16_t		off;	/* gpa & 4095: successor match */
 	uint8_t			chain;	/* last insn is X86_IF_CHAIN */
 	uint8_t			succ_rr;
 };
@@ -242,6 +244,7 @@ ic_build(struct x86_cpu *cpu, struct x86_block *b, uint64_t key,
 	if (b == NULL) {
 		b = &ic->blocks[ic->nblocks++];
 		b->key = key;
+		b->off = (uint16_t)(gpa & 4095);
 		b->next = ic->hash[ic_hash(key)];
 		ic->hash[ic_hash(key)] = b;
 	}
@@ -304,39 +307,63 @@ ip_mask(unsigned csz)
 }
 
 /*
+ * After an instruction that raised cpu->brk: drop a replay log whose
+ * instruction has now retired, and stop the block if this vCPU wrote
+ * into its code page (self-modifying code takes effect at the next
+ * instruction).  Another vCPU's writes are seen when the next block is
+ * looked up, as cross-modifying code needs no more (SDM Vol 3 8.1.3).
+ */
+static bool
+block_break(struct x86_cpu *cpu, const struct x86_block *b,
+    const _Atomic uint32_t *genp)
+{
+	cpu->brk = 0;
+	cpu->replay.n = 0;
+	cpu->replay.pos = 0;
+	return (atomic_load_explicit(genp, memory_order_acquire) != b->gen);
+}
+
+/*
  * Run up to `max` instructions of a block.  `limchk`: the block may run
- * past the CS limit, check each instruction (SDM Vol 3 5.3).
+ * past the CS limit or wrap IP, check each instruction (SDM Vol 3 5.3).
+ * The retired count is added once at the end (or where an instruction
+ * faults or exits): nothing inside an instruction reads it.
  */
 static inline __attribute__((always_inline)) int
 exec_block(struct x86_cpu *cpu, const struct x86_block *b, unsigned max,
-    bool limchk, const _Atomic uint32_t *genp)
+    bool limchk, const _Atomic uint32_t *genp, bool *chain)
 {
 	const struct x86_insn *in = b->insn, *end;
 	uint64_t ipm = ip_mask(cpu->csz), start;
 	int rc;
 
-	end = in + (b->n < max ? b->n : max);
-	cpu->chain_ok = 0;
+	/* blocks hold at most X86_BLOCK_MAX: no min() on the common path */
+	end = in + (max >= X86_BLOCK_MAX || b->n < max ? b->n : max);
+	*chain = false;
 	for (; in < end; in++) {
 		start = cpu->rip;
-		if (X86_UNLIKELY(limchk) &&
-		    start + in->len - 1 > cpu->seg[X86_CS].limit) {
-			(void)x86_raise(cpu, IDT_GP, 0);
-			return (insn_abort(cpu, in, start, X86_FAULT));
+		if (X86_UNLIKELY(limchk)) {
+			if (start + in->len - 1 > cpu->seg[X86_CS].limit) {
+				cpu->icount += (uint64_t)(in - b->insn);
+				(void)x86_raise(cpu, IDT_GP, 0);
+				return (insn_abort(cpu, in, start, X86_FAULT));
+			}
+			cpu->rip = (start + in->len) & ipm;
+		} else {
+			cpu->rip = start + in->len;
 		}
-		cpu->rip = (start + in->len) & ipm;
 		rc = in->fn(cpu, in);
-		if (X86_UNLIKELY(rc != X86_OK))
+		if (X86_UNLIKELY(rc != X86_OK)) {
+			cpu->icount += (uint64_t)(in - b->insn);
 			return (insn_abort(cpu, in, start, rc));
-		/* exact at each instruction: mmu.c ties the replay log to it */
-		cpu->icount++;
-		if (X86_UNLIKELY(atomic_load_explicit(genp,
-		    memory_order_relaxed) != b->gen)) {
+		}
+		if (X86_UNLIKELY(cpu->brk) && block_break(cpu, b, genp)) {
 			in++;
 			break;
 		}
 	}
-	cpu->chain_ok = b->chain && in == b->insn + b->n;
+	cpu->icount += (uint64_t)(in - b->insn);
+	*chain = b->chain && in == b->insn + b->n;
 	return (X86_OK);
 }
 
@@ -350,6 +377,7 @@ exec_uncached(struct x86_cpu *cpu, uint64_t la, const uint8_t *hpage)
 {
 	static const _Atomic uint32_t nogen;
 	struct x86_block b;
+	bool chain;
 	struct x86_insn in;
 	uint8_t buf[X86_MAX_INSN];
 	const uint8_t *hp2;
@@ -381,22 +409,38 @@ exec_uncached(struct x86_cpu *cpu, uint64_t la, const uint8_t *hpage)
 	b.n = 1;
 	b.bytes = in.len;
 	b.gen = 0;
-	return (exec_block(cpu, &b, 1, cpu->csz != 8, &nogen));
+	return (exec_block(cpu, &b, 1, cpu->csz != 8, &nogen, &chain));
 }
 
-/* Fetch and run one block (or `max` instructions of it). */
+/* The block at `off` in the page of `prev`, by its successor links. */
+static inline struct x86_block *
+succ_find(const struct x86_block *prev, unsigned off)
+{
+	struct x86_block *b = prev->succ[0];
+
+	if (b != NULL && b->off == off)
+		return (b);
+	b = prev->succ[1];
+	if (b != NULL && b->off == off)
+		return (b);
+	return (NULL);
+}
+
+/* Fetch and run one block (or `max` instructions of it), then chain. */
 static int
 run_block(struct x86_cpu *cpu, unsigned max)
 {
+	struct x86_icache *ic = cpu->icache;
 	const _Atomic uint32_t *genp;
 	struct x86_block *b, *prev;
 	const uint8_t *hpage;
-	uint64_t la, gpa, key;
-	unsigned csz = cpu->csz, nb, i;
-	bool limchk = false;
+	uint64_t la, nla, gpa, key, csbase, flushes;
+	unsigned csz = cpu->csz, nb;
+	bool limchk = false, chain;
 	int rc;
 
-	la = cpu->seg[X86_CS].base + cpu->rip;
+	csbase = cpu->seg[X86_CS].base;
+	la = csbase + cpu->rip;
 	if (csz != 8) {
 		la &= 0xffffffffull;
 		if (cpu->rip > cpu->seg[X86_CS].limit) {
@@ -407,57 +451,67 @@ run_block(struct x86_cpu *cpu, unsigned max)
 	if (x86_code_page(cpu, la, &hpage, &gpa) != X86_OK)
 		return (deliver_exc(cpu));
 	gpa = (gpa & ~4095ull) | (la & 4095);
-	if (cpu->icache == NULL || cpu->mach == NULL ||
+	if (ic == NULL || cpu->mach == NULL ||
 	    cpu->mach->code_gen == NULL || (gpa >> 12) >= cpu->mach->npages)
 		return (exec_uncached(cpu, la, hpage));
 	genp = &cpu->mach->code_gen[gpa >> 12];
 	key = gpa << 4 | csz;
-	b = ic_lookup(cpu->icache, key);
+	b = ic_lookup(ic, key);
+	if (b == NULL || b->gen != atomic_load_explicit(genp,
+	    memory_order_acquire))
+		b = ic_build(cpu, b, key, gpa, hpage, csz);
+	if (b == NULL)
+		return (exec_uncached(cpu, la, hpage));
 	for (nb = 0;; nb++) {
-		if (b == NULL || b->gen != atomic_load_explicit(genp,
-		    memory_order_acquire))
-			b = ic_build(cpu, b, key, gpa, hpage, csz);
-		if (b == NULL)
-			return (exec_uncached(cpu, la, hpage));
-		if (csz != 8)
+		if (csz != 8) {
+			/* the limit, or 16-bit IP wrapping in unreal mode */
 			limchk = cpu->rip + b->bytes - 1 >
-			    cpu->seg[X86_CS].limit;
+			    cpu->seg[X86_CS].limit ||
+			    cpu->rip + b->bytes - 1 > ip_mask(csz);
+		}
 		/* two copies: the common one without the limit check */
-		if (limchk)
-			rc = exec_block(cpu, b, max, true, genp);
+		if (X86_UNLIKELY(limchk))
+			rc = exec_block(cpu, b, max, true, genp, &chain);
 		else
-			rc = exec_block(cpu, b, max, false, genp);
+			rc = exec_block(cpu, b, max, false, genp, &chain);
 		/*
 		 * Chaining: a plain near branch to the same linear page
 		 * stays in the same physical page, so the next block needs
 		 * no translation (anything that changes mappings, modes or
 		 * IF/TF ends a block without X86_IF_CHAIN).
 		 */
-		if (rc != X86_OK || !cpu->chain_ok || nb >= X86_CHAIN_MAX ||
-		    max != X86_BLOCK_MAX ||
-		    ((cpu->seg[X86_CS].base + cpu->rip) ^ la) & ~4095ull ||
-		    atomic_load_explicit(&cpu->kick, memory_order_relaxed))
+		if (rc != X86_OK || !chain || nb >= X86_CHAIN_MAX ||
+		    max != X86_BLOCK_MAX)
 			return (rc);
-		la = cpu->seg[X86_CS].base + cpu->rip;
+		nla = csbase + cpu->rip;
 		if (csz != 8)
-			la &= 0xffffffffull;
-		gpa = (gpa & ~4095ull) | (la & 4095);
-		key = gpa << 4 | csz;
+			nla &= 0xffffffffull;
+		if (((nla ^ la) & ~4095ull) != 0 ||
+		    atomic_load_explicit(&cpu->kick, memory_order_relaxed))
+			return (X86_OK);
+		la = nla;
 		prev = b;
-		b = NULL;
-		for (i = 0; i < 2; i++)
-			if (prev->succ[i] != NULL && prev->succ[i]->key == key)
-				b = prev->succ[i];
-		if (b == NULL) {
-			b = ic_lookup(cpu->icache, key);
+		b = succ_find(prev, la & 4095);
+		if (X86_UNLIKELY(b == NULL)) {
+			gpa = (gpa & ~4095ull) | (la & 4095);
+			key = gpa << 4 | csz;
+			flushes = ic->flushes;
+			b = ic_lookup(ic, key);
 			if (b == NULL || b->gen != atomic_load_explicit(genp,
 			    memory_order_acquire))
 				b = ic_build(cpu, b, key, gpa, hpage, csz);
 			if (b == NULL)
 				return (X86_OK);
-			/* after an arena flush prev is unreachable: harmless */
-			prev->succ[prev->succ_rr] = b;
-			prev->succ_rr ^= 1;
+			/* a flush reused prev's slot: it may be another page */
+			if (ic->flushes == flushes) {
+				prev->succ[prev->succ_rr] = b;
+				prev->succ_rr ^= 1;
+			}
+		} else if (X86_UNLIKELY(b->gen != atomic_load_explicit(genp,
+		    memory_order_acquire))) {
+			b = ic_build(cpu, b, b->key, b->key >> 4, hpage, csz);
+			if (b == NULL)
+				return (X86_OK);
 		}
 		if (cpu->rflags & X86_TF)
 			return (X86_OK);
@@ -621,6 +675,7 @@ x86_run(struct x86_cpu *cpu, struct vm_exit *exit)
 			max = 1;
 			cpu->dbg_data = dbg_data_armed(cpu->dr[7]);
 			cpu->dbg_hit = 0;
+			x86_tlb_fast_sync(cpu);
 			if (cpu->replay.n == 0 && ibp_check(cpu, &rc)) {
 				if (rc == X86_EXIT)
 					return (0);
@@ -629,6 +684,7 @@ x86_run(struct x86_cpu *cpu, struct vm_exit *exit)
 		} else if (X86_UNLIKELY(cpu->dbg_data)) {
 			cpu->dbg_data = 0;
 			cpu->dbg_hit = 0;
+			x86_tlb_fast_sync(cpu);
 		}
 		rf = (cpu->rflags & X86_RF) != 0;
 		if (shadow || tf || rf)

@@ -65,6 +65,7 @@ x86_update_mode(struct x86_cpu *cpu)
 	else
 		cpu->paging = PAGING_MODE_32;
 	x86_mmu_sync(cpu);
+	x86_tlb_fast_sync(cpu);
 }
 
 static inline bool

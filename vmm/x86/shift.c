@@ -255,8 +255,7 @@ shift_ri(struct x86_cpu *cpu, const struct x86_insn *in, unsigned op,
 	if (op == ROL || op == ROR) {
 		r = rotate(op, size, a, cnt, 0, &fl);
 		wr_reg(cpu, in->rm, size, 1, r);
-		x86_set_arith(cpu, (x86_arith_flags(cpu) &
-		    ~(X86_CF | X86_OF)) | fl);
+		x86_set_cf_of(cpu, fl);
 		return (X86_OK);
 	}
 	r = shift(op, size, a, cnt, &fl);

@@ -44,32 +44,43 @@ struct x86_tlb {
 };
 
 /*
+ * cpu->tlb_fast: the TLB half (user or supervisor) the inline path may
+ * use, or NULL while it must not (not 64-bit mode, no TLB, data
+ * breakpoints armed).  Recomputed wherever one of those changes:
+ * x86_update_mode (mode, CPL), x86_mmu_init/fini, run.c (DR7).
+ */
+static inline void
+x86_tlb_fast_sync(struct x86_cpu *cpu)
+{
+	struct x86_tlb *t = cpu->tlb;
+
+	cpu->tlb_fast = t != NULL && cpu->mode == CPU_MODE_64BIT &&
+	    !cpu->dbg_data ? &t->e[cpu->cpl == 3][0][0] : NULL;
+}
+
+/*
  * The TLB entry for a 64-bit-mode data access of `size` bytes at
- * seg:off when it hits and lies within one page, else NULL.  Tags only
- * ever hold canonical page numbers, so a hit also proves the address
- * canonical (the whole access is: it stays within the page).  CPL 3
- * with RFLAGS.AC may need an alignment check: left to mmu.c.
+ * seg:off when it hits and lies within one page, else NULL.  The entry
+ * is the one of the first byte's page, its tag compared with the last
+ * byte's page: a page-crossing access cannot match, since the next
+ * page has another index.  Tags only ever hold canonical page numbers,
+ * so a hit also proves the address canonical.  CPL 3 with RFLAGS.AC may
+ * need an alignment check: left to mmu.c.
  */
 static inline __attribute__((always_inline)) struct tlb_ent *
 x86_tlb_hit64(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
     int kind, uint64_t *la)
 {
-	struct x86_tlb *t = cpu->tlb;
-	struct tlb_ent *e;
-	unsigned user;
+	struct tlb_ent *e = cpu->tlb_fast;
 
-	if (__builtin_expect(cpu->mode != CPU_MODE_64BIT || t == NULL ||
-	    cpu->dbg_data, 0))
+	if (__builtin_expect(e == NULL, 0))
 		return (NULL);
 	if (__builtin_expect(seg == X86_FS || seg == X86_GS, 0))
 		off += cpu->seg[seg].base;
-	if (__builtin_expect((off & 0xfff) + size > 4096, 0))
+	if (__builtin_expect((cpu->rflags & X86_AC) && cpu->cpl == 3, 0))
 		return (NULL);
-	user = cpu->cpl == 3;
-	if (__builtin_expect(user && (cpu->rflags & X86_AC), 0))
-		return (NULL);
-	e = &t->e[user][kind][(off >> 12) & (TLB_N - 1)];
-	if (__builtin_expect(e->tag != off >> 12, 0))
+	e += kind * TLB_N + ((off >> 12) & (TLB_N - 1));
+	if (__builtin_expect(e->tag != (off + size - 1) >> 12, 0))
 		return (NULL);
 	*la = off;
 	return (e);
