@@ -181,6 +181,11 @@ build_lpc(const struct acpi_params *p, struct aml *a)
 		snprintf(name, sizeof(name), "COM%d", i + 1);
 		pnp_device(a, name, "PNP0501", i + 1, &io, 1, com[i].irq);
 	}
+	/*
+	 * The fw_cfg entry only with lpc.fwcfg=qemu.  bhyve's fwctl on the
+	 * same ports is left out, as bhyve leaves it: only the boot ROM
+	 * talks to it, before the OS reads this table.
+	 */
 	pnp_device(a, "SYSR", "PNP0C02", 1, sysr, p->fwcfg_qemu ? 5 : 4, -1);
 	/* HPET (PNP0103): its registers, read-only as far as _CRS goes. */
 	aml_device(a, "HPET");

@@ -5,10 +5,14 @@
  * struct between init and fini.
  *
  * Config keys read: acpi_tables (default true), acpi_tables_in_memory
- * (true), x86.mptable (true), lpc.fwcfg ("bhyve" or "qemu"),
- * lpc.pc-testdev, lpc.bootrom / bootrom (tables then come through
- * fw_cfg only: the ROM covers the BIOS area), uuid and the SMBIOS
+ * (true), x86.mptable (true), lpc.fwcfg ("bhyve", the default, or
+ * "qemu"), lpc.pc-testdev, lpc.bootrom / bootrom (tables then come
+ * through fw_cfg only: the ROM covers the BIOS area), uuid and the SMBIOS
  * strings, fwcfg.file.N.{name,string,file} (-f), pci.B.S.F.bootindex.
+ *
+ * Ports 0x510/0x511 go to one firmware interface at most, as in bhyve:
+ * QEMU fw_cfg with lpc.fwcfg=qemu (boot ROM or not), bhyve's fwctl with
+ * lpc.fwcfg=bhyve and a boot ROM (its only consumer is the UEFI ROM).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +24,7 @@
 #include "bhyve/config.h"
 #include "bhyve/e820.h"
 #include "bhyve/firmware.h"
+#include "bhyve/fwctl.h"
 #include "bhyve/le_bytes.h"
 #include "bhyve/mptbl.h"
 #include "bhyve/pctestdev.h"
@@ -32,6 +37,7 @@ static struct {
 	struct post_port *post;
 	struct pctestdev *testdev;
 	struct qemu_fwcfg *fwcfg;
+	struct fwctl	*fwctl;
 } fw;
 
 static int
@@ -63,12 +69,50 @@ have_bootrom(void)
 	    get_config_value("bootrom") != NULL);
 }
 
-static bool
-fwcfg_is_qemu(void)
+/* lpc.fwcfg; bhyve_init_config() sets the default, "bhyve". */
+static const char *
+fwcfg_flavour(void)
 {
 	const char *v = get_config_value("lpc.fwcfg");
 
-	return (v != NULL && strcmp(v, "qemu") == 0);
+	return (v != NULL ? v : "bhyve");
+}
+
+static bool
+fwcfg_is_qemu(void)
+{
+	return (strcmp(fwcfg_flavour(), "qemu") == 0);
+}
+
+/* bhyve compares the same way (strcmp), but ignores other values. */
+static int
+fwcfg_check(void)
+{
+	const char *v = fwcfg_flavour();
+
+	if (strcmp(v, "bhyve") == 0 || strcmp(v, "qemu") == 0)
+		return (0);
+	fprintf(stderr, "invalid lpc.fwcfg '%s' (bhyve or qemu)\n", v);
+	return (-1);
+}
+
+static int
+fwctl_setup(int ncpus)
+{
+	int error;
+
+	fw.fwctl = fwctl_create(ncpus);
+	if (fw.fwctl == NULL) {
+		fprintf(stderr, "fwctl: %s\n", strerror(errno));
+		return (-1);
+	}
+	error = fwctl_register(fw.fwctl);
+	if (error != 0) {
+		fprintf(stderr, "fwctl: cannot claim ports 0x510-0x511: %s\n",
+		    strerror(-error));
+		return (-1);
+	}
+	return (0);
 }
 
 static int
@@ -411,6 +455,8 @@ bhyve_firmware_init(struct vmctx *ctx, int ncpus)
 	int error = -1;
 
 	memset(&acpi, 0, sizeof(acpi));
+	if (fwcfg_check() != 0)
+		return (-1);
 	fw.post = post_init();
 	if (fw.post == NULL)
 		fprintf(stderr, "warning: POST port 0x80 taken\n");
@@ -433,6 +479,8 @@ bhyve_firmware_init(struct vmctx *ctx, int ncpus)
 	if (fwcfg_is_qemu() && fwcfg_setup(ctx, ncpus, have_acpi ? &acpi :
 	    NULL, uuid) != 0)
 		goto out;
+	if (!fwcfg_is_qemu() && have_bootrom() && fwctl_setup(ncpus) != 0)
+		goto out;
 	error = 0;
 out:
 	acpi_tables_free(&acpi);
@@ -443,6 +491,7 @@ void
 bhyve_firmware_fini(void)
 {
 	qemu_fwcfg_destroy(fw.fwcfg);
+	fwctl_destroy(fw.fwctl);
 	pctestdev_fini(fw.testdev);
 	post_fini(fw.post);
 	memset(&fw, 0, sizeof(fw));

@@ -2,8 +2,8 @@
 /*
  * Firmware-facing platform pieces, set up once per VM after guest memory
  * exists and before the vCPUs start (called from bhyve_start_vm):
- * POST port, pc-testdev, QEMU fw_cfg, and the ACPI, MP and SMBIOS tables
- * in the BIOS area (README "Firmware tables").
+ * POST port, pc-testdev, QEMU fw_cfg or bhyve fwctl, and the ACPI, MP
+ * and SMBIOS tables in the BIOS area (README "Firmware tables").
  */
 #ifndef _BHYVE_FIRMWARE_H_
 #define _BHYVE_FIRMWARE_H_
@@ -12,7 +12,7 @@
 
 struct vmctx;
 
-/* 0, or -1 with a message printed. */
+/* 0, or -1 with a message printed (also for an unknown lpc.fwcfg). */
 int	bhyve_firmware_init(struct vmctx *ctx, int ncpus);
 void	bhyve_firmware_fini(void);
 

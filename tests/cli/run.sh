@@ -335,4 +335,38 @@ t bootrom-with-pci 2 "ROM OK" "" -- -H -s 0,hostbridge -s 31,lpc -s 3,uart -l bo
 head -c 100 /dev/zero >"$TMP/odd.rom"
 t bootrom-odd-size 4 - "not a multiple of 4 KiB" -- -l bootrom,$TMP/odd.rom vm
 
+# --- bhyve fwctl (lpc.fwcfg=bhyve, the default with a boot ROM) ------
+# Reset-vector code at 0xFE00 that does what edk2's BhyveFwCtlLib does:
+# outw 0x510 <- 0, four inb 0x511 printed to COM1, then a GET "hw.ncpu"
+# request (outl 0x510: 20, 3, txid 7, "hw.n", "cpu\0") and seven inl
+# 0x510 (size, op, txid, error, 64-bit length, value); it prints
+# " <value> <error>" as digits and halts.  Source, for GNU as --32:
+#   .code16; mov $0x510,%dx; xor %ax,%ax; out %ax,%dx; inc %dx; mov $4,%cx
+#   1: in %dx,%al; call putc; loop 1b; dec %dx
+#   movl $20/$3/$7/$0x6e2e7768/$0x00757063,%eax; outl %eax,%dx (each)
+#   mov $4,%cx; 2: inl %dx,%eax; loop 2b; mov %al,%bl
+#   inl x3 (the last to %al); mov %al,%bh; mov $0x3f8,%dx
+#   out ' ', %bh+'0', ' ', %bl+'0', '\n'; cli; hlt; 3: jmp 3b
+#   putc: push %dx; mov $0x3f8,%dx; out %al,%dx; pop %dx; ret
+# The reset vector 0xFFF0 jumps to it (jmp near, E9 0D FE).  With QEMU
+# fw_cfg on the ports the same probe reads "QEMU" instead.
+fwrom=$TMP/fwctl.rom
+head -c 65536 /dev/zero | tr '\0' '\377' >"$fwrom"
+fwcode=
+fwcode+='\272\020\005\061\300\357\102\271\004\000\354\350\126\000\342\372'
+fwcode+='\112\146\270\024\000\000\000\146\357\146\270\003\000\000\000\146'
+fwcode+='\357\146\270\007\000\000\000\146\357\146\270\150\167\056\156\146'
+fwcode+='\357\146\270\143\160\165\000\146\357\271\004\000\146\355\342\374'
+fwcode+='\210\303\146\355\146\355\146\355\210\307\272\370\003\260\040\356'
+fwcode+='\210\370\004\060\356\260\040\356\210\330\004\060\356\260\012\356'
+fwcode+='\372\364\353\376\122\272\370\003\356\132\303'
+printf "$fwcode" |
+    dd of="$fwrom" bs=1 seek=$((0xfe00)) conv=notrunc 2>/dev/null
+printf '\351\015\376' | dd of="$fwrom" bs=1 seek=$((0xfff0)) conv=notrunc 2>/dev/null
+t fwctl-default 2 "BHYV 2 0" "" -- -H -c 2 -l bootrom,$fwrom -l com1,stdio fwvm
+t fwctl-bhyve 2 "BHYV 3 0" "" -- -H -c 3 -l bootrom,$fwrom -o lpc.fwcfg=bhyve -l com1,stdio fwvm
+t fwctl-bootrom-kv 2 "BHYV 1 0" "" -- -H -l bootrom,$fwrom,fwcfg=bhyve -l com1,stdio fwvm
+t fwctl-qemu 2 "QEMU" "" -- -H -l bootrom,$fwrom -o lpc.fwcfg=qemu -l com1,stdio fwvm
+t fwcfg-bad-flavour 4 - "invalid lpc.fwcfg 'fwctl'" -- -l bootrom,$fwrom -o lpc.fwcfg=fwctl fwvm
+
 exit 0
