@@ -3,7 +3,11 @@
  * Boot ROM mapping: see bootrom.h.
  *
  * One VM_BOOTROM segment holds [VARS][ROM]; the ROM part is mapped
- * read/execute ending at 4 GiB, the VARS part read-write just below it.
+ * read/execute ending at 4 GiB, the VARS part read-write just below it,
+ * and the ROM's top read/execute again over the BIOS area below 1 MiB
+ * (a shadowing mapping, vmm_mem.h): guest writes to either ROM view are
+ * dropped, as a PC's chipset drops them with its shadow RAM (PAM)
+ * write-protected, and code runs from it like from RAM.
  * The variable store is copied from its file at start and written back
  * at exit (atexit) from a mapping of our own, since guest memory
  * segments are memfds.
@@ -155,7 +159,7 @@ bootrom_init(struct vmctx *ctx)
 	const char *rom = bootrom_path(), *varp = bootvars_path(), *why;
 	size_t romsize, varsize = 0, legacy;
 	int romfd, varfd = -1;
-	uint8_t *seg, *low;
+	uint8_t *seg;
 	uint64_t gpa;
 
 	if (rom == NULL)
@@ -192,12 +196,15 @@ bootrom_init(struct vmctx *ctx)
 		    (uintmax_t)gpa, strerror(errno));
 		goto fail;
 	}
-	/* The legacy BIOS area shows the ROM's top 128 KiB (as shadow). */
+	/* The legacy BIOS area shows the ROM's top 128 KiB, read-only. */
 	legacy = romsize < BOOTROM_LEGACY_SIZE ? romsize : BOOTROM_LEGACY_SIZE;
-	low = vm_map_gpa(ctx, BOOTROM_LEGACY_BASE + BOOTROM_LEGACY_SIZE -
-	    legacy, legacy);
-	if (low != NULL)
-		memcpy(low, seg + varsize + romsize - legacy, legacy);
+	if (vm_mmap_memseg(ctx, BOOTROM_LEGACY_BASE + BOOTROM_LEGACY_SIZE -
+	    legacy, VM_BOOTROM, (vm_ooffset_t)(varsize + romsize - legacy),
+	    legacy, PROT_READ | PROT_EXEC) != 0) {
+		fprintf(stderr, "bootrom: cannot map the ROM below 1 MiB: "
+		    "%s\n", strerror(errno));
+		goto fail;
+	}
 	close(romfd);
 	if (varfd >= 0) {
 		/*

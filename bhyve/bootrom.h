@@ -6,9 +6,12 @@
  * The ROM file is mapped read-only so that it ends at 4 GiB, where the
  * reset vector F000:FFF0 (physical 0xFFFFFFF0) finds it; the variable
  * store, if any, is mapped read-write right below it and written back
- * to its file when bhyve exits.  The last 128 KiB of the ROM are also
- * copied to 0xE0000-0xFFFFF (shadowed, as a PC chipset does after POST)
- * for firmware and test programs that run below 1 MiB.
+ * to its file when bhyve exits.  The last 128 KiB of the ROM (all of a
+ * smaller one) also show at the top of 0xE0000-0xFFFFF, for firmware and
+ * test programs that run below 1 MiB: read-only there too, as a PC's
+ * BIOS area after POST has write-protected its shadow RAM (there are no
+ * PAM registers to make it writable).  Guest writes to the ROM are
+ * ignored; the variable store is the only writable part.
  */
 #ifndef _BHYVE_BOOTROM_H_
 #define _BHYVE_BOOTROM_H_

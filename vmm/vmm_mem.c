@@ -4,8 +4,16 @@
  *
  * Locking: `mtx` serializes changes to segs[] and maps[].  The CPU's
  * lookups (vmm_mem_ram_page) read without it: lowmem/highmem are set
- * once, and a map entry is published by a release store of its `used`
- * flag after it is filled in.
+ * once, a map entry is published by a release store of its `used` flag
+ * after it is filled in, and the shadow range is atomic.
+ *
+ * Shadowing: in the PC's legacy hole a devmem mapping may cover sysmem
+ * (see vmm_mem.h).  Its host pages replace sysmem's at base + gpa; the
+ * RAM underneath stays in the memfd, unseen, and comes back when the
+ * mapping goes.  [shadow_lo, shadow_hi) bounds every such mapping: the
+ * sysmem fast paths (ram_page, map_gpa) stay out of it, and lookups
+ * there find the devmem mapping before sysmem's.  Mappings change
+ * before the vCPUs run (or the backend flushes the TLBs, memmap_changed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +54,8 @@ struct vmm_mem {
 	uint64_t	limit;		/* guest-physical space */
 	size_t		lowmem;
 	size_t		highmem;
+	_Atomic uint64_t shadow_lo;	/* shadowed sysmem, lo == hi: none */
+	_Atomic uint64_t shadow_hi;
 	bool		incore;
 	struct vmm_seg	segs[VMM_MAX_MEMSEGS];
 	struct vmm_map	maps[VMM_MAX_MEMMAPS];
@@ -149,19 +159,69 @@ seg_alloc_locked(struct vmm_mem *m, int segid, size_t len, bool sysmem,
 	return (0);
 }
 
-/* Does [gpa, gpa + len) overlap an existing mapping? */
+/*
+ * Does [gpa, gpa + len) overlap an existing mapping?  With `shadow',
+ * overlapping sysmem is allowed.
+ */
 static bool
-map_overlaps(struct vmm_mem *m, uint64_t gpa, uint64_t len)
+map_overlaps(struct vmm_mem *m, uint64_t gpa, uint64_t len, bool shadow)
 {
 	for (int i = 0; i < VMM_MAX_MEMMAPS; i++) {
 		struct vmm_map *mp = &m->maps[i];
 
 		if (!atomic_load(&mp->used))
 			continue;
+		if (shadow && m->segs[mp->segid].sysmem)
+			continue;
 		if (gpa < mp->gpa + mp->len && mp->gpa < gpa + len)
 			return (true);
 	}
 	return (false);
+}
+
+/* A devmem mapping inside the legacy hole that covers some lowmem. */
+static bool
+is_shadow(const struct vmm_mem *m, int segid, uint64_t gpa, uint64_t len)
+{
+	return (!m->segs[segid].sysmem && gpa >= VMM_LEGACY_BASE &&
+	    gpa < VMM_LEGACY_END && len <= VMM_LEGACY_END - gpa &&
+	    gpa < m->lowmem);
+}
+
+/* Bound the shadowing mappings again, [lo, hi) included if not empty. */
+static void
+shadow_update_locked(struct vmm_mem *m, uint64_t lo, uint64_t hi)
+{
+	bool any = lo < hi;
+
+	for (int i = 0; i < VMM_MAX_MEMMAPS; i++) {
+		const struct vmm_map *mp = &m->maps[i];
+
+		if (!atomic_load(&mp->used) ||
+		    !is_shadow(m, mp->segid, mp->gpa, mp->len))
+			continue;
+		if (!any || mp->gpa < lo)
+			lo = mp->gpa;
+		if (!any || mp->gpa + mp->len > hi)
+			hi = mp->gpa + mp->len;
+		any = true;
+	}
+	if (!any)
+		lo = hi = 0;
+	atomic_store(&m->shadow_lo, lo);
+	atomic_store(&m->shadow_hi, hi);
+}
+
+/* Does [gpa, gpa + len) touch a shadowed range?  (len >= 1) */
+static bool
+in_shadow(struct vmm_mem *m, uint64_t gpa, uint64_t len)
+{
+	uint64_t lo = atomic_load_explicit(&m->shadow_lo,
+	    memory_order_relaxed);
+	uint64_t hi = atomic_load_explicit(&m->shadow_hi,
+	    memory_order_relaxed);
+
+	return (lo < hi && gpa < hi && (gpa >= lo || lo - gpa < len));
 }
 
 static int
@@ -170,6 +230,7 @@ mmap_locked(struct vmm_mem *m, uint64_t gpa, int segid, uint64_t off,
 {
 	struct vmm_seg *s;
 	struct vmm_map *mp = NULL;
+	bool shadow;
 	int mflags;
 
 	if (segid < 0 || segid >= VMM_MAX_MEMSEGS || !m->segs[segid].used)
@@ -184,7 +245,8 @@ mmap_locked(struct vmm_mem *m, uint64_t gpa, int segid, uint64_t off,
 		return (-EINVAL);
 	if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) != 0)
 		return (-EINVAL);
-	if (map_overlaps(m, gpa, len))
+	shadow = is_shadow(m, segid, gpa, len);
+	if (map_overlaps(m, gpa, len, shadow))
 		return (-EEXIST);
 	for (int i = 0; i < VMM_MAX_MEMMAPS; i++) {
 		if (!atomic_load(&m->maps[i].used)) {
@@ -194,11 +256,19 @@ mmap_locked(struct vmm_mem *m, uint64_t gpa, int segid, uint64_t off,
 	}
 	if (mp == NULL)
 		return (-ENOSPC);
+	/* The fast paths leave sysmem here before its pages go. */
+	if (shadow)
+		shadow_update_locked(m, gpa, gpa + len);
 	/* The host never executes guest memory. */
 	mflags = MAP_SHARED | MAP_FIXED | MAP_NORESERVE;
 	if (mmap(m->base + gpa, len, prot & (PROT_READ | PROT_WRITE), mflags,
-	    s->fd, (off_t)off) == MAP_FAILED)
-		return (-errno);
+	    s->fd, (off_t)off) == MAP_FAILED) {
+		int error = -errno;
+
+		if (shadow)
+			shadow_update_locked(m, 0, 0);
+		return (error);
+	}
 	madvise(m->base + gpa, len, m->incore ? MADV_DODUMP : MADV_DONTDUMP);
 	mp->gpa = gpa;
 	mp->len = len;
@@ -308,10 +378,34 @@ vmm_mem_mmap(struct vmm_mem *m, uint64_t gpa, int segid, uint64_t off,
 	return (error);
 }
 
+/*
+ * Before a shadowing mapping goes: sysmem's pages back in its place
+ * (lowmem is sysmem from offset 0), so the RAM shows again.  Then the
+ * range left for the guard is what lies above lowmem: gpa and len are
+ * moved past the part given back.
+ */
+static int
+unshadow(struct vmm_mem *m, uint64_t *gpa, size_t *len)
+{
+	uint64_t n;
+
+	n = m->lowmem - *gpa < *len ? m->lowmem - *gpa : *len;
+	if (mmap(m->base + *gpa, n, PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_FIXED | MAP_NORESERVE, m->segs[VM_SYSMEM].fd, (off_t)*gpa) ==
+	    MAP_FAILED)
+		return (-errno);
+	madvise(m->base + *gpa, n, m->incore ? MADV_DODUMP : MADV_DONTDUMP);
+	*gpa += n;
+	*len -= n;
+	return (0);
+}
+
 /* Like FreeBSD's vm_munmap_memseg: removes the mapping [gpa, gpa+len). */
 int
 vmm_mem_munmap(struct vmm_mem *m, uint64_t gpa, size_t len)
 {
+	uint64_t g;
+	size_t l;
 	int error = -EINVAL;
 
 	pthread_mutex_lock(&m->mtx);
@@ -326,14 +420,19 @@ vmm_mem_munmap(struct vmm_mem *m, uint64_t gpa, size_t len)
 			error = -EPERM;
 			break;
 		}
+		g = gpa;
+		l = len;
+		if (is_shadow(m, mp->segid, g, l) &&
+		    (error = unshadow(m, &g, &l)) != 0)
+			break;
 		atomic_store(&mp->used, false);
+		shadow_update_locked(m, 0, 0);
 		/* Back to guard: accesses fault instead of reaching the fd. */
-		if (mmap(m->base + gpa, len, PROT_NONE, MAP_PRIVATE |
+		error = 0;
+		if (l > 0 && mmap(m->base + g, l, PROT_NONE, MAP_PRIVATE |
 		    MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) ==
 		    MAP_FAILED)
 			error = -errno;
-		else
-			error = 0;
 		break;
 	}
 	pthread_mutex_unlock(&m->mtx);
@@ -368,7 +467,9 @@ range_in(uint64_t gpa, uint64_t len, uint64_t start, uint64_t size)
 void *
 vmm_mem_map_gpa(struct vmm_mem *m, uint64_t gpa, size_t len)
 {
-	if (m->lowmem > 0 && range_in(gpa, len, 0, m->lowmem))
+	/* Shadowed RAM is not the guest's: its writes would fault here. */
+	if (m->lowmem > 0 && range_in(gpa, len, 0, m->lowmem) &&
+	    !in_shadow(m, gpa, len == 0 ? 1 : len))
 		return (m->base + gpa);
 	if (m->highmem > 0 && range_in(gpa, len, VMM_HIGHMEM_BASE,
 	    m->highmem))
@@ -390,18 +491,24 @@ vmm_mem_rev_map(struct vmm_mem *m, const void *host)
 	return (gpa);
 }
 
+/* The mapping the guest sees at gpa: devmem over a shadowed sysmem. */
 static const struct vmm_map *
 find_map(struct vmm_mem *m, uint64_t gpa)
 {
+	const struct vmm_map *sys = NULL;
+
 	for (int i = 0; i < VMM_MAX_MEMMAPS; i++) {
 		const struct vmm_map *mp = &m->maps[i];
 
 		if (!atomic_load_explicit(&mp->used, memory_order_acquire))
 			continue;
-		if (gpa >= mp->gpa && gpa - mp->gpa < mp->len)
+		if (gpa < mp->gpa || gpa - mp->gpa >= mp->len)
+			continue;
+		if (!m->segs[mp->segid].sysmem)
 			return (mp);
+		sys = mp;
 	}
-	return (NULL);
+	return (sys);
 }
 
 uint8_t *
@@ -411,7 +518,8 @@ vmm_mem_ram_page(struct vmm_mem *m, uint64_t gpa, bool write)
 
 	gpa &= ~VMM_PAGE_MASK;
 	/* Fast path: sysmem is always read-write-execute. */
-	if (gpa < m->lowmem || gpa - VMM_HIGHMEM_BASE < m->highmem)
+	if ((gpa < m->lowmem && !in_shadow(m, gpa, 1)) ||
+	    gpa - VMM_HIGHMEM_BASE < m->highmem)
 		return (m->base + gpa);
 	mp = find_map(m, gpa);
 	if (mp == NULL)

@@ -9,6 +9,13 @@
  * sysmem is one segment (VM_SYSMEM) seen at [0, lowmem) and at
  * [4 GiB, 4 GiB + highmem); devmem segments (boot ROM, framebuffer) are
  * named and mapped where the guest sees them, read-only or read-write.
+ *
+ * Below 1 MiB a PC chipset decodes [0xA0000, 0x100000) to VGA and ROMs
+ * rather than DRAM.  So there, and only there, a devmem mapping may lie
+ * over sysmem ("shadow"): the guest sees the devmem while it is mapped
+ * (a read-only one is a ROM: writes are dropped), vm_map_gpa() refuses
+ * the range, and unmapping it shows the RAM underneath again.  sysmem
+ * must be set up first.
  */
 #ifndef _VMM_VMM_MEM_H_
 #define _VMM_VMM_MEM_H_
@@ -28,6 +35,8 @@
 #define	VMM_GPA_MIN		(1ULL << 33)
 #define	VMM_LOWMEM_LIMIT	(3ULL << 30)
 #define	VMM_HIGHMEM_BASE	(4ULL << 30)
+#define	VMM_LEGACY_BASE		0xA0000ULL	/* the legacy hole */
+#define	VMM_LEGACY_END		0x100000ULL
 #define	VMM_MAX_MEMSEGS		8
 #define	VMM_MAX_MEMMAPS		16
 #define	VMM_SEGNAME_MAX		64

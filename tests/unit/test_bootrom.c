@@ -2,9 +2,10 @@
 /*
  * Boot ROM mapping: a 64 KiB ROM built here, with real-mode code behind
  * the reset vector that prints over COM1 and stops, runs from F000:FFF0
- * in the engine; the ROM's top is visible below 1 MiB; the variable
- * store is mapped writable below the ROM and written back to its file;
- * bad files are refused.
+ * in the engine; the ROM's top is visible below 1 MiB; guest writes to
+ * either view of the ROM are ignored; the variable store is mapped
+ * writable below the ROM and written back to its file; bad files are
+ * refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,19 +30,53 @@
 
 static const char msg[] = "ROM OK\n";
 
-/* 16-bit code, hand-assembled (IP values in the comments). */
+/*
+ * 16-bit code, hand-assembled (IP values in the comments; CS base is
+ * still 0xFFFF0000 after the reset).  It writes into the message in the
+ * low view (F000:FF40 = 0xFFF40) and in the high one (CS:FF41 =
+ * 0xFFFFFF41), then prints it from both: writes must be ignored.
+ */
 static const uint8_t code[] = {
-	0xba, 0xf8, 0x03,	/* ff80 mov dx, 0x3f8 */
-	0xbe, 0x40, 0xff,	/* ff83 mov si, 0xff40 */
-	0x2e, 0xac,		/* ff86 lodsb cs:[si] */
-	0x84, 0xc0,		/* ff88 test al, al */
-	0x74, 0x03,		/* ff8a jz ff8f */
-	0xee,			/* ff8c out dx, al */
-	0xeb, 0xf7,		/* ff8d jmp ff86 */
-	0xb0, 0x00,		/* ff8f mov al, 0 */
-	0xe6, 0xf4,		/* ff91 out 0xf4, al: done */
-	0xfa, 0xf4,		/* ff93 cli; hlt */
-	0xeb, 0xfc,		/* ff95 jmp ff93 */
+	0xb8, 0x00, 0xf0,	/* ff80 mov ax, 0xf000 */
+	0x8e, 0xd8,		/* ff83 mov ds, ax */
+	0xc6, 0x06, 0x40, 0xff, 'X',	/* ff85 mov byte [0xff40], 'X' */
+	0x2e, 0xc6, 0x06, 0x41, 0xff, 'Y', /* ff8a mov byte cs:[0xff41] */
+	0xba, 0xf8, 0x03,	/* ff90 mov dx, 0x3f8 */
+	0xbe, 0x40, 0xff,	/* ff93 mov si, 0xff40 */
+	0xac,			/* ff96 lodsb ds:[si]: the low view */
+	0x84, 0xc0,		/* ff97 test al, al */
+	0x74, 0x03,		/* ff99 jz ff9e */
+	0xee,			/* ff9b out dx, al */
+	0xeb, 0xf8,		/* ff9c jmp ff96 */
+	0xbe, 0x40, 0xff,	/* ff9e mov si, 0xff40 */
+	0x2e, 0xac,		/* ffa1 lodsb cs:[si]: the high view */
+	0x84, 0xc0,		/* ffa3 test al, al */
+	0x74, 0x03,		/* ffa5 jz ffaa */
+	0xee,			/* ffa7 out dx, al */
+	0xeb, 0xf7,		/* ffa8 jmp ffa1 */
+	0xb0, 0x00,		/* ffaa mov al, 0 */
+	0xe6, 0xf4,		/* ffac out 0xf4, al: done */
+	0xfa, 0xf4,		/* ffae cli; hlt */
+	0xeb, 0xfc,		/* ffb0 jmp ffae */
+};
+
+/*
+ * 32-bit code run from RAM at 0x1000: write the variable store's first
+ * byte, both ROM views, then read them back through port 0x80.
+ */
+#define	VARS_GPA	0xfffee000u	/* 4 GiB - ROM - 8 KiB of VARS */
+static const uint8_t pmcode[] = {
+	0xc6, 0x05, 0x00, 0xe0, 0xfe, 0xff, 0xa5, /* mov [VARS], 0xa5 */
+	0xc6, 0x05, 0x42, 0xff, 0xff, 0xff, 'Z',  /* mov [0xffffff42] */
+	0xc6, 0x05, 0x43, 0xff, 0x0f, 0x00, 'Q',  /* mov [0x000fff43] */
+	0xa0, 0x42, 0xff, 0xff, 0xff,	/* mov al, [0xffffff42] */
+	0xe6, 0x80,			/* out 0x80, al */
+	0xa0, 0x43, 0xff, 0x0f, 0x00,	/* mov al, [0x000fff43] */
+	0xe6, 0x80,
+	0xa0, 0x00, 0xe0, 0xfe, 0xff,	/* mov al, [VARS] */
+	0xe6, 0x80,
+	0xb0, 0x00, 0xe6, 0xf4,		/* out 0xf4, 0: done */
+	0xf4,				/* hlt */
 };
 
 static char rompath[64], varpath[64];
@@ -98,17 +133,41 @@ new_vm(const char *name)
 	return (test_vm_new(name, 16 * MB));
 }
 
+/*
+ * Run until OUT to port 0xf4; bytes written to `port' go to out[].
+ * Returns how many.
+ */
+static int
+run_until_done(struct vcpu *vcpu, int port, char *out, int max)
+{
+	struct vm_exit vme;
+	struct vm_run vmrun;
+	int n = 0;
+
+	memset(&vme, 0, sizeof(vme));
+	memset(&vmrun, 0, sizeof(vmrun));
+	vmrun.vm_exit = &vme;
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(vm_run(vcpu, &vmrun), 0);
+		if (vme.exitcode != VM_EXITCODE_INOUT)
+			continue;
+		if (vme.u.inout.port == 0xf4)
+			return (n);
+		if (vme.u.inout.port == port && !vme.u.inout.in && n < max)
+			out[n++] = (char)vme.u.inout.eax;
+	}
+	fail_msg("the guest did not finish");
+	return (-1);
+}
+
 static void
 test_reset_vector(void **state)
 {
 	static uint8_t vars[8192];
 	struct vmctx *ctx;
 	struct vcpu *vcpu;
-	struct vm_exit vme;
-	struct vm_run vmrun;
 	char out[32];
-	int n = 0;
-	uint8_t *p;
+	int n;
 	FILE *fp;
 
 	(void)state;
@@ -119,28 +178,22 @@ test_reset_vector(void **state)
 	set_config_value("lpc.bootvars", varpath);
 	ctx = new_vm("bootrom-test");
 	assert_int_equal(bootrom_init(ctx), 0);
-	/* The ROM's top is shadowed at 0xF0000-0xFFFFF. */
-	p = vm_map_gpa(ctx, 0xfff40, sizeof(msg));
-	assert_non_null(p);
-	assert_memory_equal(p, msg, sizeof(msg));
+	/*
+	 * The ROM's top shows at 0xF0000-0xFFFFF, but not as RAM: no host
+	 * pointer for it, while the RAM around it is still handed out.
+	 */
+	assert_null(vm_map_gpa(ctx, 0xfff40, sizeof(msg)));
+	assert_null(vm_map_gpa(ctx, 0, 16 * MB));
+	assert_non_null(vm_map_gpa(ctx, 0, 0xf0000));
+	assert_non_null(vm_map_gpa(ctx, 0x100000, MB));
 	vcpu = vm_vcpu_open(ctx, 0);
 	assert_non_null(vcpu);
 	assert_int_equal(vm_activate_cpu(vcpu), 0);
-	memset(&vme, 0, sizeof(vme));
-	memset(&vmrun, 0, sizeof(vmrun));
-	vmrun.vm_exit = &vme;
-	for (int i = 0; i < 1000; i++) {
-		assert_int_equal(vm_run(vcpu, &vmrun), 0);
-		if (vme.exitcode != VM_EXITCODE_INOUT)
-			continue;
-		if (vme.u.inout.port == 0xf4)
-			break;
-		if (vme.u.inout.port == 0x3f8 && !vme.u.inout.in &&
-		    n < (int)sizeof(out))
-			out[n++] = (char)vme.u.inout.eax;
-	}
-	assert_int_equal(n, (int)strlen(msg));
+	/* From the reset vector; the message is intact in both views. */
+	n = run_until_done(vcpu, 0x3f8, out, (int)sizeof(out));
+	assert_int_equal(n, 2 * (int)strlen(msg));
 	assert_memory_equal(out, msg, strlen(msg));
+	assert_memory_equal(out + strlen(msg), msg, strlen(msg));
 
 	/* VARS: persisted to the file, even after the VM is gone. */
 	vm_vcpu_close(vcpu);
@@ -151,6 +204,56 @@ test_reset_vector(void **state)
 	assert_int_equal(fread(vars, 1, sizeof(vars), fp), sizeof(vars));
 	fclose(fp);
 	assert_int_equal(vars[0], 0x5a);
+}
+
+/* Protected mode: the ROM ignores writes, the variable store takes them. */
+static void
+test_rom_read_only(void **state)
+{
+	static uint8_t vars[8192];
+	struct vmctx *ctx;
+	struct vcpu *vcpu;
+	char out[8];
+	uint8_t *p;
+	FILE *fp;
+
+	(void)state;
+	make_rom();
+	memset(vars, 0x5a, sizeof(vars));
+	write_file(varpath, vars, sizeof(vars));
+	set_config_value("lpc.bootrom", rompath);
+	set_config_value("lpc.bootvars", varpath);
+	ctx = new_vm("bootrom-ro");
+	assert_int_equal(bootrom_init(ctx), 0);
+	vcpu = vm_vcpu_open(ctx, 0);
+	assert_non_null(vcpu);
+	assert_int_equal(vm_activate_cpu(vcpu), 0);
+	p = vm_map_gpa(ctx, 0x1000, sizeof(pmcode));
+	assert_non_null(p);
+	memcpy(p, pmcode, sizeof(pmcode));
+	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_CR0, 0x11), 0);
+	assert_int_equal(vm_set_desc(vcpu, VM_REG_GUEST_CS, 0, 0xffffffff,
+	    0xc09b), 0);
+	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_CS, 0x08), 0);
+	assert_int_equal(vm_set_desc(vcpu, VM_REG_GUEST_DS, 0, 0xffffffff,
+	    0xc093), 0);
+	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_DS, 0x10), 0);
+	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_RIP, 0x1000), 0);
+	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_RFLAGS, 2), 0);
+	assert_int_equal(run_until_done(vcpu, 0x80, out, (int)sizeof(out)),
+	    3);
+	assert_int_equal(out[0], msg[2]);		/* high view: 'M' */
+	assert_int_equal(out[1], msg[3]);		/* low view: ' ' */
+	assert_int_equal((uint8_t)out[2], 0xa5);	/* VARS took it */
+	vm_vcpu_close(vcpu);
+	vm_destroy(ctx);
+	assert_int_equal(bootrom_sync_vars(), 0);
+	fp = fopen(varpath, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fread(vars, 1, sizeof(vars), fp), sizeof(vars));
+	fclose(fp);
+	assert_int_equal(vars[0], 0xa5);
+	assert_int_equal(vars[1], 0x5a);
 }
 
 static void
@@ -178,6 +281,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reset_vector, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rom_read_only, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_roms, setup,
 		    teardown),

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Guest memory: lowmem/highmem layout, guard regions, vm_map_gpa bounds
- * (incl. wrap-around), devmem segments and the CPU's ram_page view.
+ * (incl. wrap-around), devmem segments, devmem shadowing sysmem in the
+ * legacy hole, and the CPU's ram_page view.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -214,6 +215,92 @@ test_ram_page(void **state)
 	vmm_mem_destroy(m);
 }
 
+/* A ROM over lowmem at 0xE0000-0xFFFFF hides the RAM until unmapped. */
+static void
+test_shadow(void **state)
+{
+	struct vmm_mem *m = vmm_mem_create();
+	const uint64_t rom = 0xE0000, romlen = 0x20000;
+	uint8_t *base, *host, *pg;
+	void *h;
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(vmm_mem_setup_sysmem(m, 16 * MB), 0);
+	base = vmm_mem_base(m);
+	base[0xF0000] = 0x11;			/* RAM under the ROM */
+	assert_int_equal(vmm_mem_alloc_devmem(m, VM_BOOTROM, "rom", romlen,
+	    &h), 0);
+	host = h;
+	memset(host, 0xAB, romlen);
+	/* Outside the hole, or across its end, overlapping is refused. */
+	assert_int_equal(vmm_mem_mmap(m, 0x90000, VM_BOOTROM, 0, romlen,
+	    PROT_READ), -EEXIST);
+	assert_int_equal(vmm_mem_mmap(m, 0xF0000, VM_BOOTROM, 0, romlen,
+	    PROT_READ), -EEXIST);
+	assert_int_equal(vmm_mem_mmap(m, rom, VM_BOOTROM, 0, romlen,
+	    PROT_READ | PROT_EXEC), 0);
+	/* Not twice over the same place. */
+	assert_int_equal(vmm_mem_mmap(m, 0xF0000, VM_BOOTROM, 0, 0x1000,
+	    PROT_READ), -EEXIST);
+	/* The CPU reads the ROM there and may not write it. */
+	pg = vmm_mem_ram_page(m, 0xF0123, false);
+	assert_ptr_equal(pg, base + 0xF0000);
+	assert_int_equal(pg[0], 0xAB);
+	assert_null(vmm_mem_ram_page(m, 0xF0000, true));
+	assert_null(vmm_mem_ram_page(m, rom, true));
+	assert_int_equal(vmm_mem_prot(m, 0xFFFFF), PROT_READ | PROT_EXEC);
+	/* RAM next to it is as before. */
+	assert_non_null(vmm_mem_ram_page(m, rom - 1, true));
+	assert_non_null(vmm_mem_ram_page(m, 0x100000, true));
+	assert_int_equal(vmm_mem_prot(m, rom - 1),
+	    PROT_READ | PROT_WRITE | PROT_EXEC);
+	/* Devices and loaders get no pointer into it. */
+	assert_null(vmm_mem_map_gpa(m, 0xF0000, 1));
+	assert_null(vmm_mem_map_gpa(m, 0xFFFFF, 0));
+	assert_null(vmm_mem_map_gpa(m, rom - 1, 2));
+	assert_null(vmm_mem_map_gpa(m, 0, 16 * MB));
+	assert_non_null(vmm_mem_map_gpa(m, 0, rom));
+	assert_non_null(vmm_mem_map_gpa(m, 0x100000, 15 * MB));
+	assert_int_equal(vmm_mem_rev_map(m, base + 0xF0000), (uint64_t)-1);
+	/* Unmapped: the RAM shows again, with what it held. */
+	assert_int_equal(vmm_mem_munmap(m, rom, romlen), 0);
+	pg = vmm_mem_ram_page(m, 0xF0000, true);
+	assert_ptr_equal(pg, base + 0xF0000);
+	assert_int_equal(pg[0], 0x11);
+	assert_non_null(vmm_mem_map_gpa(m, 0, 16 * MB));
+	assert_int_equal(vmm_mem_prot(m, 0xF0000),
+	    PROT_READ | PROT_WRITE | PROT_EXEC);
+	vmm_mem_destroy(m);
+}
+
+/* lowmem ending inside the hole: only the RAM part is shadowed. */
+static void
+test_shadow_partial(void **state)
+{
+	struct vmm_mem *m = vmm_mem_create();
+	uint8_t *base;
+	void *h;
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(vmm_mem_setup_sysmem(m, 0xF0000), 0);
+	base = vmm_mem_base(m);
+	assert_int_equal(vmm_mem_alloc_devmem(m, VM_BOOTROM, "rom", 0x20000,
+	    &h), 0);
+	((uint8_t *)h)[0x1FFFF] = 0xEA;
+	assert_int_equal(vmm_mem_mmap(m, 0xE0000, VM_BOOTROM, 0, 0x20000,
+	    PROT_READ), 0);
+	assert_int_equal(vmm_mem_ram_page(m, 0xFF000, false)[0xFFF], 0xEA);
+	assert_null(vmm_mem_ram_page(m, 0xE8000, true));
+	assert_int_equal(vmm_mem_munmap(m, 0xE0000, 0x20000), 0);
+	assert_ptr_equal(vmm_mem_ram_page(m, 0xE8000, true), base + 0xE8000);
+	assert_null(vmm_mem_ram_page(m, 0xF8000, false));	/* no RAM */
+	assert_true(faults(base + 0xF8000));
+	assert_false(faults(base + 0xE8000));
+	vmm_mem_destroy(m);
+}
+
 static void
 test_two_vms(void **state)
 {
@@ -239,6 +326,8 @@ main(void)
 		cmocka_unit_test(test_guards),
 		cmocka_unit_test(test_devmem),
 		cmocka_unit_test(test_ram_page),
+		cmocka_unit_test(test_shadow),
+		cmocka_unit_test(test_shadow_partial),
 		cmocka_unit_test(test_two_vms),
 	};
 
