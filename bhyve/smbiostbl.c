@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * SMBIOS structures (DSP0134 3.x: 5.2.1 entry point, 6.1 structure
- * format, 7.x the types; see smbiostbl.h).  Each structure is its
+ * SMBIOS structures (DSP0134 3.x: 5.2.1 and 5.2.2 entry points, 6.1
+ * structure format, 7.x the types; see smbiostbl.h).  Each structure is its
  * formatted area followed by its string set: numbered NUL-terminated
  * strings, then one more NUL (two NULs if it has none).
  */
@@ -181,13 +181,27 @@ type3_chassis(struct sbuf_ *s)
 	s_end(s);
 }
 
+/*
+ * A count in the 8-bit field and the 3.0 16-bit one (7.5.6-7.5.8): the
+ * byte says FFh when the count does not fit and the word has it.
+ */
+static void
+put_count(uint8_t *area, int off8, int off16, int n)
+{
+	if (n > 0xFFFF)
+		n = 0xFFFF;
+	area[off8] = (uint8_t)(n > 255 ? 0xFF : n);
+	put_le(area + off16, (uint64_t)n, 2);
+}
+
 static void
 type4_cpu(struct sbuf_ *s, const struct smbios_params *p, int socket)
 {
 	char sock[16];
 	int threads = p->cores * p->threads;
 
-	if (s_begin(s, 4, 0x2A) == NULL)
+	/* 3.0 length: Core Count 2, Core Enabled 2, Thread Count 2. */
+	if (s_begin(s, 4, 0x30) == NULL)
 		return;
 	snprintf(sock, sizeof(sock), "CPU #%d", socket);
 	AREA(s)[4] = s_str(s, sock);
@@ -200,9 +214,9 @@ type4_cpu(struct sbuf_ *s, const struct smbios_params *p, int socket)
 	put_le(AREA(s) + 26, 0xFFFF, 2);	/* no cache structures */
 	put_le(AREA(s) + 28, 0xFFFF, 2);
 	put_le(AREA(s) + 30, 0xFFFF, 2);
-	AREA(s)[35] = (uint8_t)(p->cores > 255 ? 255 : p->cores);
-	AREA(s)[36] = AREA(s)[35];
-	AREA(s)[37] = (uint8_t)(threads > 255 ? 255 : threads);
+	put_count(AREA(s), 35, 42, p->cores);		/* core count */
+	put_count(AREA(s), 36, 44, p->cores);		/* enabled */
+	put_count(AREA(s), 37, 46, threads);		/* thread count */
 	put_le(AREA(s) + 38, 0x04, 2);		/* 64-bit capable */
 	put_le(AREA(s) + 40, 0x01, 2);		/* family: other */
 	s_end(s);
@@ -245,7 +259,7 @@ type17_device(struct sbuf_ *s, uint16_t array, uint64_t total)
 	AREA(s)[16] = s_str(s, "DIMM 0");
 	AREA(s)[17] = s_str(s, "Bank 0");
 	AREA(s)[18] = 0x07;			/* RAM */
-	put_le(AREA(s) + 19, 0x0002, 2);	/* type detail: unknown */
+	put_le(AREA(s) + 19, 0x0004, 2);	/* type detail: unknown */
 	s_end(s);
 }
 
@@ -283,7 +297,7 @@ smbios_build(const struct smbios_params *p, uint64_t gpa, uint8_t *buf,
     size_t bufsize)
 {
 	struct sbuf_ s;
-	uint8_t *e = buf;
+	uint8_t *e = buf, *e3 = buf + SMBIOS_EPS3_OFF;
 	uint16_t array;
 
 	if (p->sockets < 1 || p->cores < 1 || p->threads < 1 ||
@@ -308,22 +322,35 @@ smbios_build(const struct smbios_params *p, uint64_t gpa, uint8_t *buf,
 	type_simple(&s, 127, 4);
 	if (s.error != 0)
 		return (s.error);
-	/* 5.2.1 SMBIOS 2.1 (32-bit) entry point, version 2.8. */
+	if (s.len > 0xFFFF)
+		return (-ENOSPC);
+	/* 5.2.1 SMBIOS 2.1 (32-bit) entry point. */
 	memset(e, 0, TABLE_OFF);
 	memcpy(e, "_SM_", 4);
 	e[5] = EPS_LEN;
-	e[6] = 2;
-	e[7] = 8;
+	e[6] = SMBIOS_MAJOR;
+	e[7] = SMBIOS_MINOR;
 	put_le(e + 8, (uint64_t)s.maxsize, 2);
 	memcpy(e + 16, "_DMI_", 5);
 	put_le(e + 22, s.len, 2);
 	put_le(e + 24, gpa + TABLE_OFF, 4);
 	put_le(e + 28, (uint64_t)s.nstructs, 2);
-	e[30] = 0x28;
+	e[30] = SMBIOS_MAJOR << 4 | SMBIOS_MINOR;	/* BCD revision */
 	e[21] = (uint8_t)-byte_sum(e + 16, 15);
 	e[4] = (uint8_t)-byte_sum(e, EPS_LEN);
-	if (s.len > 0xFFFF)
-		return (-ENOSPC);
+	/*
+	 * 5.2.2 SMBIOS 3.0 (64-bit) entry point: no structure count (the
+	 * table ends with type 127), a maximum size, a 64-bit address.
+	 */
+	memcpy(e3, "_SM3_", 5);
+	e3[6] = SMBIOS_EPS3_LEN;
+	e3[7] = SMBIOS_MAJOR;
+	e3[8] = SMBIOS_MINOR;
+	e3[9] = 0;				/* docrev */
+	e3[10] = 0x01;				/* entry point revision 3.0 */
+	put_le(e3 + 12, s.len, 4);
+	put_le(e3 + 16, gpa + TABLE_OFF, 8);
+	e3[5] = (uint8_t)-byte_sum(e3, SMBIOS_EPS3_LEN);
 	return ((long)(TABLE_OFF + s.len));
 }
 

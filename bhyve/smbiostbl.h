@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * SMBIOS tables (DMTF DSP0134 3.x; we present version 2.8 with the 2.1
- * 32-bit entry point "_SM_"/"_DMI_", 5.2.1): types 0 BIOS, 1 system
+ * SMBIOS tables (DMTF DSP0134 3.x; we present version 3.0 through both
+ * the 32-bit entry point "_SM_"/"_DMI_" (5.2.1), for older readers and
+ * firmware, and the 64-bit one "_SM3_" (5.2.2), which Linux and
+ * dmidecode look for first; both name the same structures, and both lie
+ * on 16-byte boundaries in 0xF0000-0xFFFFF where readers scan):
+ *
+ *   SMBIOS_GPA + 0x00   "_SM_" entry point, 0x1F bytes
+ *   SMBIOS_GPA + 0x20   "_SM3_" entry point, 0x18 bytes
+ *   SMBIOS_GPA + 0x40   the structure table
+ *
+ * The structures: types 0 BIOS, 1 system
  * (UUID from the "uuid" key, else derived from host name and VM name),
  * 2 baseboard, 3 chassis, 4 processor (one per socket), 16 memory
  * array, 17 memory device, 19 array mapped addresses (lowmem, highmem),
@@ -16,10 +25,14 @@
 
 struct vmctx;
 
-#define	SMBIOS_GPA	0xF1000ULL	/* entry point, 16-byte aligned */
+#define	SMBIOS_GPA	0xF1000ULL	/* entry points, 16-byte aligned */
 #define	SMBIOS_MAXLEN	0x1400		/* up to the ACPI area (0xF2400) */
-#define	SMBIOS_EPS_LEN	0x1F		/* the entry point */
-#define	SMBIOS_TABLE_OFF 0x20		/* the structures, after it */
+#define	SMBIOS_EPS_LEN	0x1F		/* the 32-bit entry point */
+#define	SMBIOS_EPS3_OFF	0x20		/* the 64-bit entry point */
+#define	SMBIOS_EPS3_LEN	0x18
+#define	SMBIOS_TABLE_OFF 0x40		/* the structures, after them */
+#define	SMBIOS_MAJOR	3		/* the version the structures follow */
+#define	SMBIOS_MINOR	0
 
 struct smbios_params {
 	uint64_t	lowmem;
@@ -35,8 +48,8 @@ struct smbios_params {
  */
 int	smbios_uuid(const char *vmname, uint8_t uuid[16]);
 
-/* Build entry point + table for guest address `gpa'; the length or
- * -ENOSPC / -EINVAL. */
+/* Build both entry points + table for guest address `gpa' (the layout
+ * above); the length or -ENOSPC / -EINVAL. */
 long	smbios_build(const struct smbios_params *p, uint64_t gpa,
 	    uint8_t *buf, size_t bufsize);
 

@@ -4,7 +4,9 @@
 # when they are all present.  Extra package names may be given as
 # arguments (bench/ passes qemu-system-x86).
 set -eu
-pkgs=(gcc make binutils libc6-dev pkg-config libcmocka-dev acpica-tools "$@")
+# dmidecode checks our SMBIOS tables (tests/unit/test_smbios.c).
+pkgs=(gcc make binutils libc6-dev pkg-config libcmocka-dev acpica-tools \
+    dmidecode "$@")
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

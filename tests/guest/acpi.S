@@ -6,8 +6,9 @@
  *     through the RSDT the FADT, its DSDT and the MADT, all checksummed;
  *   - the MP floating pointer in 0xF0000-0xFFFFF and its configuration
  *     table (MP spec 1.4 4.1, 4.2), checksummed;
- *   - the SMBIOS 2.x entry point "_SM_" (DSP0134 5.2.1; skipped under
- *     QEMU, whose firmware may offer only the 3.0 one).
+ *   - the SMBIOS 2.x entry point "_SM_" (DSP0134 5.2.1) and the 3.0 one
+ *     "_SM3_" (5.2.2) naming the same structure table (skipped under
+ *     QEMU, whose firmware may offer only one of them).
  * The guest runs unpaged in 32-bit mode, so every table below 4 GiB is
  * reachable directly.
  */
@@ -23,12 +24,14 @@
 #define	SIG_MP		0x5F504D5F	/* "_MP_" */
 #define	SIG_PCMP	0x504D4350
 #define	SIG_SM		0x5F4D535F	/* "_SM_" */
+#define	SIG_SM3		0x334D535F	/* "_SM3" (then "_") */
 
 	.text
 test_main:
 	call	t_rsdp
 	call	t_mptable
 	call	t_smbios
+	call	t_smbios3
 	ret
 
 /* sum8(%esi = address, %ecx = length) -> %eax = byte sum; %ecx, %edx
@@ -208,6 +211,38 @@ t_smbios:
 	EXPECT_NQ %eax, $0, "SMBIOS entry point checksum"
 9:	ret
 
+t_smbios3:
+	movl	$SIG_SM3, %eax
+	movl	$0xF0000, %ebx
+	movl	$0x100000, %ecx
+	call	scan
+	movl	%eax, sm3eps
+	xorl	%ecx, %ecx
+	testl	%eax, %eax
+	setnz	%cl
+	EXPECT_NQ %ecx, $1, "SMBIOS 3.0 entry point found"
+	cmpl	$0, sm3eps
+	je	9f
+	movl	sm3eps, %esi
+	movzbl	6(%esi), %ecx
+	call	sum8
+	EXPECT_NQ %eax, $0, "SMBIOS 3.0 entry point checksum"
+	cmpl	$0, smeps
+	je	9f
+	/* Its 64-bit table address is the 32-bit one's. */
+	movl	sm3eps, %esi
+	movl	16(%esi), %eax
+	movl	20(%esi), %edx
+	movl	smeps, %esi
+	xorl	%ecx, %ecx
+	cmpl	24(%esi), %eax
+	jne	1f
+	testl	%edx, %edx
+	jnz	1f
+	incl	%ecx
+1:	EXPECT_NQ %ecx, $1, "SMBIOS entry points name one table"
+9:	ret
+
 	.data
 rsdp:	.long	0
 rsdt:	.long	0
@@ -217,3 +252,4 @@ madt:	.long	0
 mpfp:	.long	0
 mpct:	.long	0
 smeps:	.long	0
+sm3eps:	.long	0
