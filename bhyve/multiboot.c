@@ -14,12 +14,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bhyve/e820.h"
 #include "bhyve/multiboot.h"
 
 #define	MB_PAGE		4096ULL
 #define	MB_4G		(1ULL << 32)
 #define	MB_1M		0x100000ULL
-#define	MB_640K		0xA0000ULL
 #define	MB_INFO_LOW_START 0x1000ULL	/* keep page 0 (IVT) alone */
 
 /* ELF (System V ABI, and its i386/x86-64 supplements). */
@@ -328,8 +328,9 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 	struct mb_image im;
 	struct mb_range used[MB_MAX_SEGS + MB_MAX_MODS + 1];
 	struct mb_result r;
+	struct e820_entry mm[E820_MAX_ENTRIES];
 	uint64_t ramtop, kstart, kend, size, cmdlen, strsz, info_gpa;
-	uint64_t o_gdt, o_mmap, o_mods, o_str, mmap_len, lower, upper;
+	uint64_t o_gdt, o_mmap, o_mods, o_str, lower, upper;
 	uint8_t *info, *p;
 	int64_t at;
 	int error, i, j, nused, nmmap;
@@ -340,6 +341,24 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 	error = multiboot_parse(kernel->data, kernel->len, &im, err, errlen);
 	if (error != 0)
 		return (error);
+	/*
+	 * The memory map is the e820 one the Linux loader and firmware get
+	 * (e820.h): lower memory ends at the EBDA, not at 640 KiB.
+	 */
+	nmmap = e820_compute(mem->lowmem, mem->highmem, mm, E820_MAX_ENTRIES);
+	if (nmmap < 0)
+		return (boot_errf(err, errlen, -nmmap, "memory map: %s",
+		    strerror(-nmmap)));
+	lower = 0;
+	upper = 0;
+	for (i = 0; i < nmmap; i++) {
+		if (mm[i].type != E820_TYPE_MEMORY)
+			continue;
+		if (mm[i].base == 0)
+			lower = mm[i].length;
+		else if (mm[i].base == MB_1M)
+			upper = mm[i].length;
+	}
 	if (nmods < 0 || nmods > MB_MAX_MODS)
 		return (boot_errf(err, errlen, EINVAL, "at most %d modules",
 		    MB_MAX_MODS));
@@ -405,11 +424,10 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 	}
 	o_gdt = 128;
 	o_mmap = o_gdt + 4 * 8;
-	o_mods = o_mmap + 5 * 24;
+	o_mods = o_mmap + E820_MAX_ENTRIES * 24;
 	o_str = o_mods + (uint64_t)nmods * 16;
 	size = o_str + strsz;
-	at = find_free(used, nused, MB_INFO_LOW_START,
-	    ramtop < MB_640K ? ramtop : MB_640K, size, MB_PAGE);
+	at = find_free(used, nused, MB_INFO_LOW_START, lower, size, MB_PAGE);
 	if (at < 0)
 		at = find_free(used, nused, MB_1M, ramtop, size, MB_PAGE);
 	if (at < 0)
@@ -473,47 +491,27 @@ multiboot_load(const struct boot_mem *mem, const struct boot_file *kernel,
 	wr_le32(info + MB_INFO_OFF_MODS_COUNT, (uint32_t)nmods);
 	wr_le32(info + MB_INFO_OFF_MODS_ADDR, (uint32_t)(info_gpa + o_mods));
 
-	/* Memory: KiB below 640K, and contiguous KiB from 1 MiB. */
-	lower = ramtop < MB_640K ? ramtop : MB_640K;
-	upper = ramtop > MB_1M ? ramtop - MB_1M : 0;
+	/*
+	 * Memory (spec 3.3): KiB of RAM from 0 (up to the EBDA) and KiB
+	 * contiguous from 1 MiB, as the map says.
+	 */
 	wr_le32(info + MB_INFO_OFF_MEM_LOWER, (uint32_t)(lower / 1024));
 	wr_le32(info + MB_INFO_OFF_MEM_UPPER, (uint32_t)(upper / 1024));
 
-	/* Memory map (spec 3.3): size (20: itself excluded), base, length,
-	 * type. */
-	{
-		uint64_t mm[5][3];
+	/*
+	 * Memory map (spec 3.3): size (20: itself excluded), base, length,
+	 * type; the e820 types are multiboot's (1 available, 2 reserved).
+	 */
+	for (i = 0; i < nmmap; i++) {
+		uint8_t *e = info + o_mmap + (uint64_t)i * 24;
 
-		nmmap = 0;
-		mm[nmmap][0] = 0;
-		mm[nmmap][1] = lower;
-		mm[nmmap++][2] = MB_MMAP_AVAILABLE;
-		if (ramtop > MB_640K) {
-			mm[nmmap][0] = MB_640K;
-			mm[nmmap][1] = MB_1M - MB_640K;
-			mm[nmmap++][2] = MB_MMAP_RESERVED;
-		}
-		if (upper > 0) {
-			mm[nmmap][0] = MB_1M;
-			mm[nmmap][1] = upper;
-			mm[nmmap++][2] = MB_MMAP_AVAILABLE;
-		}
-		if (mem->highmem > 0) {
-			mm[nmmap][0] = MB_4G;
-			mm[nmmap][1] = mem->highmem;
-			mm[nmmap++][2] = MB_MMAP_AVAILABLE;
-		}
-		for (i = 0; i < nmmap; i++) {
-			uint8_t *e = info + o_mmap + (uint64_t)i * 24;
-
-			wr_le32(e, 20);
-			wr_le64(e + 4, mm[i][0]);
-			wr_le64(e + 12, mm[i][1]);
-			wr_le32(e + 20, (uint32_t)mm[i][2]);
-		}
-		mmap_len = (uint64_t)nmmap * 24;
+		wr_le32(e, 20);
+		wr_le64(e + 4, mm[i].base);
+		wr_le64(e + 12, mm[i].length);
+		wr_le32(e + 20, mm[i].type == E820_TYPE_MEMORY ?
+		    MB_MMAP_AVAILABLE : MB_MMAP_RESERVED);
 	}
-	wr_le32(info + MB_INFO_OFF_MMAP_LEN, (uint32_t)mmap_len);
+	wr_le32(info + MB_INFO_OFF_MMAP_LEN, (uint32_t)(nmmap * 24));
 	wr_le32(info + MB_INFO_OFF_MMAP_ADDR, (uint32_t)(info_gpa + o_mmap));
 
 	wr_le32(info + MB_INFO_OFF_FLAGS, MB_INFO_MEMORY | MB_INFO_CMDLINE |

@@ -17,8 +17,10 @@
  *   IDTR: base 0, limit 0 (the kernel must load its own, as the spec says).
  *
  * The info area (info, memory map, module list, strings, GDT) goes into
- * the lowest free page-aligned hole at or above 4 KiB below 640 KiB, or
- * above the modules when it does not fit there.
+ * the lowest free page-aligned hole at or above 4 KiB below the EBDA
+ * (0x9FC00), or above the modules when it does not fit there.  The
+ * memory map and mem_lower/mem_upper come from the e820 map (e820.h), so
+ * a multiboot kernel sees the memory a Linux guest or firmware sees.
  */
 #ifndef _BHYVE_MULTIBOOT_H_
 #define _BHYVE_MULTIBOOT_H_

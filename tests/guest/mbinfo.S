@@ -42,10 +42,10 @@ test_main:
 	xorl	%ecx, %ecx
 	cmpl	$512, %eax
 	jb	1f
-	cmpl	$640, %eax
+	cmpl	$639, %eax
 	ja	1f
 	incl	%ecx
-1:	EXPECT	%ecx, $1, "mem_lower in 512..640 KiB"
+1:	EXPECT	%ecx, $1, "mem_lower in 512..639 KiB (below the EBDA)"
 	movl	MI_MEM_UPPER(%ebx), %eax
 	xorl	%ecx, %ecx
 	cmpl	$60 * 1024, %eax
@@ -63,7 +63,8 @@ test_main:
 /*
  * Memory map: entries of size(4) base(8) length(8) type(4), `size` not
  * counting itself.  Want: [0, x) available, nothing available over the
- * 640K-1M hole, [1M, >= 60M) available.
+ * EBDA and the 640K-1M hole (e820: reserved from 0x9FC00), [1M, >= 60M)
+ * available, mem_lower and mem_upper as the map says.
  */
 t_mmap:
 	movl	mb_info, %ebx
@@ -91,11 +92,14 @@ t_mmap:
 	testl	%eax, %eax
 	jnz	3f
 	movl	$1, mm_zero
-3:	/* does [base, base+len) touch [0xA0000, 0x100000)? */
+	movl	%ecx, %ebp
+	shrl	$10, %ebp
+	movl	%ebp, mm_lower_kib
+3:	/* does [base, base+len) touch [0x9FC00, 0x100000)? */
 	leal	(%eax, %ecx), %ebp
 	cmpl	$0x100000, %eax
 	jae	4f
-	cmpl	$0xA0000, %ebp
+	cmpl	$0x9FC00, %ebp
 	jbe	4f
 	incl	mm_hole
 4:	cmpl	$0x100000, %eax
@@ -116,7 +120,7 @@ t_mmap:
 	setae	%al
 	EXPECT	%eax, $1, "mmap has several entries"
 	EXPECT	mm_zero, $1, "mmap: RAM at 0 available"
-	EXPECT	mm_hole, $0, "mmap: 640K-1M not available"
+	EXPECT	mm_hole, $0, "mmap: EBDA to 1M not available"
 	EXPECT	mm_high, $1, "mmap: RAM from 1 MiB available"
 	movl	mb_info, %ebx
 	movl	MI_MEM_UPPER(%ebx), %eax
@@ -124,6 +128,8 @@ t_mmap:
 	cmpl	mm_upper_kib, %eax
 	setbe	%cl
 	EXPECT	%ecx, $1, "mem_upper agrees with the map"
+	movl	mb_info, %ebx
+	EXPECT	MI_MEM_LOWER(%ebx), mm_lower_kib, "mem_lower agrees with the map"
 	ret
 
 /* "path/mbinfo.elf [qemu] hello=world" */
@@ -256,3 +262,4 @@ mm_hole:	.long	0
 mm_high:	.long	0
 mm_badsize:	.long	0
 mm_upper_kib:	.long	0
+mm_lower_kib:	.long	0

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "bhyve/e820.h"
 #include "bhyve/multiboot.h"
 
 #define	RAM_SIZE	(8u << 20)
@@ -211,6 +212,8 @@ test_elf32_full(void **state)
 	char err[BOOT_ERRLEN];
 	const struct seg_desc *d;
 	uint32_t info, flags, mods, mm, mmlen, gdt;
+	struct e820_entry e8[E820_MAX_ENTRIES];
+	int n;
 	size_t len;
 
 	len = make_elf32(img);
@@ -251,12 +254,12 @@ test_elf32_full(void **state)
 	assert_true(get64(gdt + 16) == 0x00CF93000000FFFFULL);
 	assert_true(get64(gdt + 24) == 0x00AF9B000000FFFFULL);
 
-	/* Info block below 640K, not on page 0, not over the kernel. */
-	assert_true(info >= 0x1000 && info < 0xA0000);
+	/* Info block below the EBDA, not on page 0, not over the kernel. */
+	assert_true(info >= 0x1000 && info + 4096 <= 0x9FC00);
 	assert_int_equal(info % 4096, 0);
 	flags = get32(info);
 	assert_int_equal(flags & 0x24d, 0x24d);
-	assert_int_equal(get32(info + 4), 640);
+	assert_int_equal(get32(info + 4), 639);		/* up to the EBDA */
 	assert_int_equal(get32(info + 8), (RAM_SIZE - 0x100000) / 1024);
 	assert_string_equal((char *)ram.buf + get32(info + 16),
 	    "/boot/kernel.elf console=ttyS0 -v");
@@ -272,14 +275,29 @@ test_elf32_full(void **state)
 	assert_string_equal((char *)ram.buf + get32(mods + 8),
 	    "/tmp/initrd.img");
 
-	/* Memory map: [0,640K) avail, [640K,1M) reserved, [1M,top) avail. */
+	/*
+	 * Memory map: the e820 one (e820.h), [0, EBDA) available, [EBDA, 1M)
+	 * reserved, [1M, top) available, then the ECAM and the APIC/ROM
+	 * area reserved.
+	 */
 	mmlen = get32(info + 44);
 	mm = get32(info + 48);
-	assert_int_equal(mmlen, 3 * 24);
-	assert_int_equal(get32(mm), 20);
-	assert_true(get64(mm + 4) == 0 && get64(mm + 12) == 0xA0000);
+	n = e820_compute(RAM_SIZE, 0, e8, E820_MAX_ENTRIES);
+	assert_int_equal(n, 5);
+	assert_int_equal(mmlen, n * 24);
+	for (int i = 0; i < n; i++) {
+		uint32_t me = mm + (uint32_t)i * 24;
+
+		assert_int_equal(get32(me), 20);
+		assert_true(get64(me + 4) == e8[i].base);
+		assert_true(get64(me + 12) == e8[i].length);
+		assert_int_equal(get32(me + 20),
+		    e8[i].type == E820_TYPE_MEMORY ? 1 : 2);
+	}
+	assert_true(get64(mm + 4) == 0 && get64(mm + 12) == 0x9FC00);
 	assert_int_equal(get32(mm + 20), 1);
-	assert_true(get64(mm + 24 + 4) == 0xA0000);
+	assert_true(get64(mm + 24 + 4) == 0x9FC00);
+	assert_true(get64(mm + 24 + 12) == 0x100000 - 0x9FC00);
 	assert_int_equal(get32(mm + 24 + 20), 2);
 	assert_true(get64(mm + 48 + 4) == 0x100000);
 	assert_true(get64(mm + 48 + 12) == RAM_SIZE - 0x100000);
@@ -303,8 +321,8 @@ test_highmem_and_no_cmdline(void **state)
 	assert_string_equal((char *)ram.buf + get32(info + 16),
 	    "/boot/kernel.elf");
 	assert_int_equal(get32(info + 20), 0);
-	assert_int_equal(get32(info + 44), 4 * 24);
-	mm = get32(info + 48) + 3 * 24;
+	assert_int_equal(get32(info + 44), 6 * 24);
+	mm = get32(info + 48) + 5 * 24;			/* last: highmem */
 	assert_true(get64(mm + 4) == 1ULL << 32);
 	assert_true(get64(mm + 12) == 1ULL << 30);
 	assert_int_equal(get32(mm + 20), 1);
