@@ -5,6 +5,11 @@
  * unlinked from epoll at once; it is freed by the dispatch thread after
  * the batch that may still name it, so a callback never sees freed
  * memory.
+ *
+ * Timers are timerfds: periodic ones (EVF_TIMER with a period in ms, as
+ * FreeBSD's) and one-shot ones with nanosecond resolution, armed and
+ * re-armed from any thread (device models that need a deadline shorter
+ * than a millisecond, such as a UART's character timeout).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,14 +34,18 @@ struct mevent {
 	bool		enabled;	/* (lock) */
 	bool		deleted;	/* (lock) */
 	bool		close_fd;
+	bool		oneshot;	/* one-shot timer */
 	struct mevent	*next_free;	/* (lock) */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t idle = PTHREAD_COND_INITIALIZER;	/* running done */
 static int epfd = -1;			/* (c after init) */
 static int wakefd = -1;			/* eventfd: stop request */
 static bool stopping;			/* (lock) */
 static struct mevent *freelist;		/* (lock) deleted, to free */
+static struct mevent *running;		/* (lock) callback in progress */
+static pthread_t dispatcher;		/* (lock) valid while running */
 
 int
 mevent_init(void)
@@ -135,6 +144,49 @@ add(int fd, enum ev_type type, mevent_cb_t func, void *param, bool enabled)
 	return (mev);
 }
 
+/*
+ * A timerfd that is created disarmed: it never becomes readable until
+ * mevent_timer_start() sets a deadline.
+ */
+struct mevent *
+mevent_add_oneshot(mevent_cb_t func, void *param)
+{
+	struct mevent *mev;
+	int tfd, error;
+
+	if (func == NULL || epfd < 0) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (tfd < 0)
+		return (NULL);
+	mev = calloc(1, sizeof(*mev));
+	if (mev == NULL) {
+		close(tfd);
+		return (NULL);
+	}
+	mev->type = EVF_TIMER;
+	mev->func = func;
+	mev->param = param;
+	mev->fd = tfd;
+	mev->user_fd = -1;
+	mev->close_fd = true;
+	mev->oneshot = true;
+	pthread_mutex_lock(&lock);
+	mev->enabled = true;
+	if (ctl_locked(mev, EPOLL_CTL_ADD) != 0) {
+		error = errno;
+		pthread_mutex_unlock(&lock);
+		close(tfd);
+		free(mev);
+		errno = error;
+		return (NULL);
+	}
+	pthread_mutex_unlock(&lock);
+	return (mev);
+}
+
 struct mevent *
 mevent_add(int fd, enum ev_type type, mevent_cb_t func, void *param)
 {
@@ -207,6 +259,25 @@ mevent_delete(struct mevent *mev)
 }
 
 int
+mevent_delete_wait(struct mevent *mev)
+{
+	int error;
+
+	error = delete(mev, false);
+	if (error != 0)
+		return (error);
+	/*
+	 * fire() no longer starts the callback (deleted is set); wait for a
+	 * call already under way, unless it is ours.
+	 */
+	pthread_mutex_lock(&lock);
+	while (running == mev && !pthread_equal(dispatcher, pthread_self()))
+		pthread_cond_wait(&idle, &lock);
+	pthread_mutex_unlock(&lock);
+	return (0);
+}
+
+int
 mevent_delete_close(struct mevent *mev)
 {
 	return (delete(mev, true));
@@ -215,11 +286,51 @@ mevent_delete_close(struct mevent *mev)
 int
 mevent_timer_update(struct mevent *mev, int msecs)
 {
-	if (mev->type != EVF_TIMER || msecs <= 0) {
+	if (mev->type != EVF_TIMER || mev->oneshot || msecs <= 0) {
 		errno = EINVAL;
 		return (-1);
 	}
 	return (timer_arm(mev, msecs));
+}
+
+/* Arm or (nsecs 0 and stop) disarm a one-shot timer. */
+static int
+oneshot_set(struct mevent *mev, uint64_t nsecs, bool stop)
+{
+	struct itimerspec its = { 0 };
+	int error;
+
+	if (!mev->oneshot) {
+		errno = EINVAL;
+		return (-1);
+	}
+	/* An it_value of zero would disarm: "now" is 1 ns from now. */
+	if (!stop && nsecs == 0)
+		nsecs = 1;
+	its.it_value.tv_sec = (time_t)(nsecs / 1000000000u);
+	its.it_value.tv_nsec = (long)(nsecs % 1000000000u);
+	/* Under the lock: a deleted event's fd is closed (maybe reused). */
+	pthread_mutex_lock(&lock);
+	if (mev->deleted) {
+		pthread_mutex_unlock(&lock);
+		errno = EINVAL;
+		return (-1);
+	}
+	error = timerfd_settime(mev->fd, 0, &its, NULL);
+	pthread_mutex_unlock(&lock);
+	return (error);
+}
+
+int
+mevent_timer_start(struct mevent *mev, uint64_t nsecs)
+{
+	return (oneshot_set(mev, nsecs, false));
+}
+
+int
+mevent_timer_stop(struct mevent *mev)
+{
+	return (oneshot_set(mev, 0, true));
 }
 
 static void
@@ -247,14 +358,24 @@ fire(struct mevent *mev)
 
 	pthread_mutex_lock(&lock);
 	live = !mev->deleted && mev->enabled;
+	/*
+	 * A timer must be read or it stays readable.  A one-shot timer
+	 * re-armed or stopped since epoll saw it reads nothing (EAGAIN):
+	 * its old deadline is gone, so is the call.
+	 */
+	if (live && mev->type == EVF_TIMER &&
+	    read(mev->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		live = false;
+	if (live)
+		running = mev;
 	pthread_mutex_unlock(&lock);
 	if (!live)
 		return;
-	/* A timer must be read or it stays readable. */
-	if (mev->type == EVF_TIMER &&
-	    read(mev->fd, &ticks, sizeof(ticks)) != sizeof(ticks))
-		return;
 	mev->func(mev->user_fd, mev->type, mev->param);
+	pthread_mutex_lock(&lock);
+	running = NULL;
+	pthread_cond_broadcast(&idle);
+	pthread_mutex_unlock(&lock);
 }
 
 void
@@ -264,6 +385,9 @@ mevent_dispatch(void)
 	uint64_t v;
 	int n;
 
+	pthread_mutex_lock(&lock);
+	dispatcher = pthread_self();
+	pthread_mutex_unlock(&lock);
 	for (;;) {
 		n = epoll_wait(epfd, evs, MEVENT_BATCH, -1);
 		if (n < 0 && errno != EINTR)

@@ -439,6 +439,7 @@ static struct {
 	struct mem_range ecam;
 	bool		ports_registered, ecam_registered;
 	uint64_t	bad_accesses;		/* odd guest accesses */
+	struct snapshot_dev snap;		/* "pci": cf8 */
 } pci = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 struct pci_devinst *
@@ -1242,13 +1243,283 @@ pci_emul_apply_pcireg(struct pci_devinst *pi, config_node_t *nvl)
 	return (0);
 }
 
+/* ---- Save and restore (snapshot.h) ---- */
+
+/*
+ * Header bits a guest can change (6.2): command, cache line size,
+ * latency timer, interrupt line, and the BARs (rewritten from the
+ * restored addresses anyway).  The rest, IDs included, is the model's
+ * and its configuration's: a record restores only into a device whose
+ * other bits are the same.
+ */
+static uint8_t
+hdr_snap_mask(int off)
+{
+	if (off == PCIR_COMMAND)
+		return ((uint8_t)PCIM_CMD_WRITABLE);
+	if (off == PCIR_COMMAND + 1)
+		return ((uint8_t)(PCIM_CMD_WRITABLE >> 8));
+	if (hdr_byte_writable(off) || (off >= PCIR_BAR(0) &&
+	    off < PCIR_BAR(PCI_BARMAX + 1)) || (off >= PCIR_BIOS &&
+	    off < PCIR_BIOS + 4))
+		return (0xff);
+	return (0);
+}
+
+/* What a record holds of a function, checked, before it is applied. */
+struct pci_snap_state {
+	uint8_t		cfg[PCI_REGMAX + 1];
+	uint64_t	addr[PCI_NUMBARS];
+	bool		intx;
+};
+
+/* BARs with an address of their own (not the upper half of a 64-bit). */
+static bool
+bar_snapped(const struct pcibar *b)
+{
+	return (b->type != PCIBAR_NONE && b->type != PCIBAR_MEMHI64);
+}
+
+static void
+bar_snap_name(char *buf, size_t len, int idx, const char *what)
+{
+	snprintf(buf, len, "pci.bar%d.%s", idx, what);
+}
+
+int
+pci_emul_snapshot(struct pci_devinst *pi, struct snap_rec *r)
+{
+	char name[32];
+	int error;
+
+	pthread_mutex_lock(&pci.lock);
+	snap_rec_set_version(r, 0);
+	(void)snap_put_u64(r, "pci.version", PCI_SNAP_VERSION);
+	(void)snap_put_blob(r, "pci.cfg", pi->pi_cfgdata,
+	    sizeof(pi->pi_cfgdata));
+	for (int i = 0; i < PCI_NUMBARS; i++) {
+		const struct pcibar *b = &pi->pi_bar[i];
+
+		if (!bar_snapped(b))
+			continue;
+		bar_snap_name(name, sizeof(name), i, "type");
+		(void)snap_put_u64(r, name, b->type);
+		bar_snap_name(name, sizeof(name), i, "size");
+		(void)snap_put_u64(r, name, b->size);
+		bar_snap_name(name, sizeof(name), i, "addr");
+		(void)snap_put_u64(r, name, b->addr);
+	}
+	pthread_mutex_lock(&pi->pi_lock);
+	(void)snap_put_u64(r, "pci.intx", pi->pi_lintr.state);
+	pthread_mutex_unlock(&pi->pi_lock);
+	error = pci_emul_caps_snapshot(pi, r);
+	if (error == 0 && pi->pi_d->pe_snapshot != NULL)
+		error = pi->pi_d->pe_snapshot(pi, r);
+	pthread_mutex_unlock(&pci.lock);
+	return (error != 0 ? error : snap_rec_status(r));
+}
+
+/* Could BAR b decode at addr: aligned, inside what its type reaches? */
+static bool
+bar_addr_ok(const struct pcibar *b, uint64_t addr)
+{
+	uint64_t limit;
+
+	if ((addr & (b->size - 1)) != 0)
+		return (false);
+	switch (b->type) {
+	case PCIBAR_IO:
+		limit = PCI_IOLIMIT;
+		break;
+	case PCIBAR_MEM32:
+	case PCIBAR_ROM:
+		limit = 1ull << 32;
+		break;
+	default:
+		return (addr <= ~0ull - (b->size - 1));
+	}
+	return (addr <= limit - b->size);
+}
+
+static int
+pci_snap_check_bars(struct pci_devinst *pi, struct snap_rec *r,
+    struct pci_snap_state *st)
+{
+	char name[32];
+	uint64_t type, size;
+	int error;
+
+	for (int i = 0; i < PCI_NUMBARS; i++) {
+		const struct pcibar *b = &pi->pi_bar[i];
+
+		if (!bar_snapped(b))
+			continue;
+		bar_snap_name(name, sizeof(name), i, "type");
+		error = snap_get_u64(r, name, &type);
+		bar_snap_name(name, sizeof(name), i, "size");
+		if (error == 0)
+			error = snap_get_u64(r, name, &size);
+		if (error == 0 && (type != (uint64_t)b->type ||
+		    size != b->size))
+			error = snap_fail(r, -EINVAL, "BAR %d is type %ju size "
+			    "%#jx, the device's type %d size %#jx", i,
+			    (uintmax_t)type, (uintmax_t)size, (int)b->type,
+			    (uintmax_t)b->size);
+		bar_snap_name(name, sizeof(name), i, "addr");
+		if (error == 0)
+			error = snap_get_u64(r, name, &st->addr[i]);
+		if (error == 0 && !bar_addr_ok(b, st->addr[i]))
+			error = snap_fail(r, -ERANGE, "BAR %d address %#jx "
+			    "cannot hold %#jx bytes", i,
+			    (uintmax_t)st->addr[i], (uintmax_t)b->size);
+		if (error != 0)
+			return (error);
+	}
+	return (0);
+}
+
+/* Only bits a guest can write differ, in the header and capabilities. */
+static int
+pci_snap_check_cfg(struct pci_devinst *pi, struct snap_rec *r,
+    const uint8_t *cfg)
+{
+	for (int off = 0; off < PCI_HDR_END; off++) {
+		if (((cfg[off] ^ pi->pi_cfgdata[off]) &
+		    ~hdr_snap_mask(off)) != 0)
+			return (snap_fail(r, -EINVAL, "config byte %#x is %#x, "
+			    "the device's %#x", off, cfg[off],
+			    pi->pi_cfgdata[off]));
+	}
+	for (int off = PCI_HDR_END; pi->pi_prevcap != 0 &&
+	    off <= pi->pi_capend; off++) {
+		if (((cfg[off] ^ pi->pi_cfgdata[off]) &
+		    ~pi->pi_capmask[off]) != 0)
+			return (snap_fail(r, -EINVAL, "capability byte %#x "
+			    "is %#x, read-only bits differ from %#x", off,
+			    cfg[off], pi->pi_cfgdata[off]));
+	}
+	return (0);
+}
+
+static int
+pci_snap_check(struct pci_devinst *pi, struct snap_rec *r,
+    struct pci_snap_state *st)
+{
+	uint64_t v;
+	int error;
+
+	error = snap_get_range(r, "pci.version", 1, PCI_SNAP_VERSION, &v);
+	if (error == 0)
+		error = snap_get_blob_exact(r, "pci.cfg", st->cfg,
+		    sizeof(st->cfg));
+	if (error == 0)
+		error = pci_snap_check_cfg(pi, r, st->cfg);
+	if (error == 0)
+		error = pci_snap_check_bars(pi, r, st);
+	if (error == 0)
+		error = snap_get_bool(r, "pci.intx", &st->intx);
+	if (error == 0)
+		error = pci_emul_caps_restore(pi, r, false);
+	return (error);
+}
+
+/* Apply a checked record: config space, BARs and their decoding, MSI-X,
+ * INTx; pci.lock held. */
+static void
+pci_snap_apply(struct pci_devinst *pi, struct snap_rec *r,
+    const struct pci_snap_state *st)
+{
+	for (int i = 0; i < PCI_NUMBARS; i++)
+		bar_set_decoding(pi, i, false);
+	memcpy(pi->pi_cfgdata, st->cfg, sizeof(pi->pi_cfgdata));
+	for (int i = 0; i < PCI_NUMBARS; i++) {
+		if (!bar_snapped(&pi->pi_bar[i]))
+			continue;
+		pi->pi_bar[i].addr = st->addr[i];
+		bar_store(pi, i);
+	}
+	bars_update_decoding(pi);
+	(void)pci_emul_caps_restore(pi, r, true);
+	pci_lintr_restore(pi, st->intx);
+}
+
+int
+pci_emul_restore(struct pci_devinst *pi, struct snap_rec *r)
+{
+	struct pci_snap_state st;
+	int error;
+
+	pthread_mutex_lock(&pci.lock);
+	error = pci_snap_check(pi, r, &st);
+	if (error == 0 && pi->pi_d->pe_restore != NULL)
+		error = pi->pi_d->pe_restore(pi, r);
+	else if (error == 0)
+		error = snap_check_version(r, 0, 0);
+	if (error == 0)
+		pci_snap_apply(pi, r, &st);
+	pthread_mutex_unlock(&pci.lock);
+	return (error);
+}
+
+static int
+devinst_snap_save(void *arg, struct snap_rec *r)
+{
+	return (pci_emul_snapshot(arg, r));
+}
+
+static int
+devinst_snap_restore(void *arg, struct snap_rec *r)
+{
+	return (pci_emul_restore(arg, r));
+}
+
+/* The bus itself: CONFIG_ADDRESS, which a guest may have set and not
+ * used yet.  Record "pcibus" version 1. */
+#define	PCI_BUS_SNAP_VERSION	1
+
+static int
+pci_bus_snap_save(void *arg, struct snap_rec *r)
+{
+	(void)arg;
+	pthread_mutex_lock(&pci.lock);
+	snap_rec_set_version(r, PCI_BUS_SNAP_VERSION);
+	(void)snap_put_u64(r, "cf8", pci.cf8);
+	pthread_mutex_unlock(&pci.lock);
+	return (snap_rec_status(r));
+}
+
+static int
+pci_bus_snap_restore(void *arg, struct snap_rec *r)
+{
+	uint64_t cf8;
+	int error;
+
+	(void)arg;
+	error = snap_check_version(r, 1, PCI_BUS_SNAP_VERSION);
+	if (error == 0)
+		error = snap_get_range(r, "cf8", 0, UINT32_MAX, &cf8);
+	if (error == 0 && (cf8 & ~(uint64_t)CONF1_ADDR_MASK) != 0)
+		error = snap_fail(r, -EINVAL, "cf8 = %#jx has reserved bits "
+		    "set", (uintmax_t)cf8);
+	if (error != 0)
+		return (error);
+	pthread_mutex_lock(&pci.lock);
+	pci.cf8 = (uint32_t)cf8;
+	pthread_mutex_unlock(&pci.lock);
+	return (0);
+}
+
 /* ---- Instances ---- */
 
 static void
 devinst_free(struct pci_devinst *pi)
 {
+	snapshot_unregister(&pi->pi_snap);
 	for (int i = 0; i < PCI_NUMBARS; i++)
 		bar_set_decoding(pi, i, false);
+	/* The model first: its threads may still raise INTx until then. */
+	if (pi->pi_d->pe_teardown != NULL)
+		pi->pi_d->pe_teardown(pi);
 	pci_lintr_release(pi);
 	free(pi->pi_msix.table);
 	free(pi->pi_msix.pba);
@@ -1292,6 +1563,19 @@ pci_emul_init_devinst(struct vmctx *ctx, int bus, int slot, int func,
 	if (pde->pe_init(pi, nvl) != 0) {
 		fprintf(stderr, "pci slot %d:%d:%d: %s initialization "
 		    "failed\n", bus, slot, func, pde->pe_emu);
+		pci.bus[bus]->dev[slot][func] = NULL;
+		devinst_free(pi);
+		return (-1);
+	}
+	snprintf(pi->pi_snap.id, sizeof(pi->pi_snap.id), "pci.%d.%d.%d", bus,
+	    slot, func);
+	pi->pi_snap.dev = pde->pe_emu;
+	pi->pi_snap.save = devinst_snap_save;
+	pi->pi_snap.restore = devinst_snap_restore;
+	pi->pi_snap.arg = pi;
+	if (snapshot_register(&pi->pi_snap) != 0) {
+		fprintf(stderr, "pci slot %d:%d:%d: cannot register for "
+		    "snapshots\n", bus, slot, func);
 		pci.bus[bus]->dev[slot][func] = NULL;
 		devinst_free(pi);
 		return (-1);
@@ -1395,22 +1679,30 @@ enable_decoding(void)
 void
 fini_pci(void)
 {
+	struct pci_bus *bus[PCI_BUSMAX + 1];
+
+	snapshot_unregister(&pci.snap);
 	pthread_mutex_lock(&pci.lock);
 	if (pci.ports_registered) {
 		(void)unregister_inout(&pci.cf8_port);
 		(void)unregister_inout(&pci.cfc_port);
 		pci.ports_registered = false;
 	}
-	for (int bus = 0; bus <= PCI_BUSMAX; bus++) {
-		for (int s = 0; pci.bus[bus] != NULL && s <= PCI_SLOTMAX; s++)
-			for (int f = 0; f <= PCI_FUNCMAX; f++)
-				if (pci.bus[bus]->dev[s][f] != NULL)
-					devinst_free(pci.bus[bus]->dev[s][f]);
-		free(pci.bus[bus]);
-		pci.bus[bus] = NULL;
-	}
+	memcpy(bus, pci.bus, sizeof(bus));
+	memset(pci.bus, 0, sizeof(pci.bus));
 	pci.cf8 = 0;
 	pthread_mutex_unlock(&pci.lock);
+	/*
+	 * Free the detached tree without pci.lock: the snapshot registry's
+	 * lock comes before it, and models' teardown stops their threads.
+	 */
+	for (int b = 0; b <= PCI_BUSMAX; b++) {
+		for (int s = 0; bus[b] != NULL && s <= PCI_SLOTMAX; s++)
+			for (int f = 0; f <= PCI_FUNCMAX; f++)
+				if (bus[b]->dev[s][f] != NULL)
+					devinst_free(bus[b]->dev[s][f]);
+		free(bus[b]);
+	}
 	/* ECAM is immutable in the MMIO table: it stays until init_mem. */
 }
 
@@ -1438,6 +1730,13 @@ init_pci(struct vmctx *ctx)
 		return (-1);
 	}
 	pci.ports_registered = true;
+	snapshot_unregister(&pci.snap);		/* init_pci twice (tests) */
+	pci.snap = (struct snapshot_dev){ .id = "pci", .dev = "pcibus",
+	    .save = pci_bus_snap_save, .restore = pci_bus_snap_restore };
+	if (snapshot_register(&pci.snap) != 0) {
+		fprintf(stderr, "pci: cannot register for snapshots\n");
+		return (-1);
+	}
 	/*
 	 * Immutable: its handler runs without the MMIO table lock, since a
 	 * config write may move BARs, i.e. change the table.

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "bhyve/config.h"
+#include "bhyve/snapshot.h"
 
 #define	PCI_BUSMAX	255
 #define	PCI_SLOTMAX	31
@@ -49,6 +50,21 @@ struct pci_devemu {
 	uint64_t (*pe_barread)(struct pci_devinst *pi, int baridx,
 		    uint64_t offset, int size);
 	void	(*pe_write_dsdt)(struct pci_devinst *pi);
+
+	/*
+	 * Save and restore (snapshot.h).  The bus saves config space, BARs,
+	 * MSI/MSI-X and INTx state in the same record (fields "pci.*") and
+	 * calls these for the model's own state; snapshot sets the record's
+	 * version (the model's).  pe_restore runs after the bus fields were
+	 * checked and before they are applied: it must check everything it
+	 * reads before changing anything, so a refused record changes
+	 * nothing.  NULL: no state beyond config space (version 0).
+	 */
+	int	(*pe_snapshot)(struct pci_devinst *pi, struct snap_rec *r);
+	int	(*pe_restore)(struct pci_devinst *pi, struct snap_rec *r);
+	/* Free pi_arg and whatever pe_init allocated; also after a failed
+	 * pe_init, so it must cope with a partial one. */
+	void	(*pe_teardown)(struct pci_devinst *pi);
 };
 
 /*
@@ -194,7 +210,20 @@ struct pci_devinst {
 	uint8_t		*pi_rom;	/* ROM BAR contents */
 	uint8_t		pi_cfgdata[PCI_REGMAX + 1];
 	uint8_t		pi_capmask[PCI_REGMAX + 1];	/* writable bits */
+	struct snapshot_dev pi_snap;	/* "pci.B.S.F" */
 };
+
+/*
+ * Save and restore of one function (snapshot.h): the bus part, version
+ * PCI_SNAP_VERSION in field "pci.version", then the model's hooks.  The
+ * whole tree takes part in snapshot_userland_save() on its own: every
+ * instance registers as "pci.B.S.F", the bus (CONFIG_ADDRESS) as "pci".
+ * Restore requires the same model with the same BAR layout and identity
+ * registers; it moves BARs to the saved addresses.  0 or -errno.
+ */
+#define	PCI_SNAP_VERSION	1
+int	pci_emul_snapshot(struct pci_devinst *pi, struct snap_rec *r);
+int	pci_emul_restore(struct pci_devinst *pi, struct snap_rec *r);
 
 /* Config space contents, no side effects. */
 static inline uint8_t
@@ -252,7 +281,11 @@ int	init_pci(struct vmctx *ctx);
  */
 int	pci_emul_init_devinst(struct vmctx *ctx, int bus, int slot, int func,
 	    const struct pci_devemu *pde, config_node_t *nvl);
-/* Undo init_pci (tests; bhyve exits instead). */
+/*
+ * Undo init_pci and pci_emul_init_devinst: release the ports, BARs and
+ * PIRQ shares, call every model's pe_teardown and free the instances.
+ * After the vCPUs stopped (bhyve's teardown, tests).
+ */
 void	fini_pci(void);
 /* The device at bus/slot/func, or NULL. */
 struct pci_devinst *pci_find_devinst(int bus, int slot, int func);
@@ -325,6 +358,21 @@ void	pci_emul_msix_barwrite(struct pci_devinst *pi, int baridx,
 	    uint64_t off, int size, uint64_t val, bool *handled);
 void	pci_lintr_update(struct pci_devinst *pi);
 void	pci_lintr_release(struct pci_devinst *pi);
+/*
+ * Snapshot restore (pci_emul_restore, the LPC model): set the device's
+ * INTx level or a router register and rebuild the PIRQ bookkeeping
+ * without driving any line (the interrupt controllers' restored state
+ * already has the levels).
+ */
+void	pci_lintr_restore(struct pci_devinst *pi, bool state);
+void	pirq_restore(int pirq, uint8_t val);
+/* MSI/MSI-X state (pci_emul_caps.c): the table and PBA as blobs
+ * "pci.msix.table" / "pci.msix.pba"; restore checks when !apply, else
+ * applies what it checked, and re-derives MSI/MSI-X enables from config
+ * space.  0 or -errno. */
+int	pci_emul_caps_snapshot(struct pci_devinst *pi, struct snap_rec *r);
+int	pci_emul_caps_restore(struct pci_devinst *pi, struct snap_rec *r,
+	    bool apply);
 
 /* Registered models (pci_emul.c lists them in pci_devemu_table[]). */
 extern const struct pci_devemu pci_de_hostbridge;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bhyve/le_bytes.h"
 #include "bhyve/pci_emul.h"
 #include "libvmmapi/vmmapi.h"
 
@@ -520,4 +521,119 @@ pci_emul_capwrite(struct pci_devinst *pi, int off, int bytes, uint32_t val)
 	/* MSI or MSI-X enable turns INTx off (6.8.1.3, 6.8.2.3). */
 	if (id == PCIY_MSI || id == PCIY_MSIX)
 		pci_lintr_update(pi);
+}
+
+/* ---- Save and restore (snapshot.h) ---- */
+
+/*
+ * MSI and the MSI-X enables live in config space, saved by the bus; the
+ * MSI-X table and PBA live here, saved as the guest reads them: 16 bytes
+ * an entry, the PBA as little-endian qwords.
+ */
+int
+pci_emul_caps_snapshot(struct pci_devinst *pi, struct snap_rec *r)
+{
+	uint32_t tlen, plen;
+	uint8_t *tab, *pba;
+
+	if (pi->pi_msix.table == NULL)
+		return (snap_rec_status(r));
+	tlen = (uint32_t)pi->pi_msix.table_count * MSIX_TABLE_ENTRY_SIZE;
+	plen = pi->pi_msix.pba_size;
+	tab = malloc(tlen);
+	pba = malloc(plen);
+	if (tab == NULL || pba == NULL) {
+		free(tab);
+		free(pba);
+		return (-ENOMEM);
+	}
+	pthread_mutex_lock(&pi->pi_lock);
+	for (int i = 0; i < pi->pi_msix.table_count; i++)
+		msix_entry_bytes(&pi->pi_msix.table[i],
+		    tab + i * MSIX_TABLE_ENTRY_SIZE);
+	for (uint32_t i = 0; i < plen / 8; i++)
+		wr_le64(pba + i * 8, pi->pi_msix.pba[i]);
+	pthread_mutex_unlock(&pi->pi_lock);
+	(void)snap_put_blob(r, "pci.msix.table", tab, tlen);
+	(void)snap_put_blob(r, "pci.msix.pba", pba, plen);
+	free(tab);
+	free(pba);
+	return (snap_rec_status(r));
+}
+
+/* Vector control: only the mask bit exists (6.8.2.9); PBA bits only for
+ * vectors that exist. */
+static int
+msix_snap_check(struct pci_devinst *pi, struct snap_rec *r,
+    const uint8_t *tab, const uint8_t *pba)
+{
+	int n = pi->pi_msix.table_count;
+
+	for (int i = 0; i < n; i++) {
+		const uint8_t *vc = tab + i * MSIX_TABLE_ENTRY_SIZE + 12;
+
+		if ((vc[0] & ~PCIM_MSIX_VCTRL_MASK) != 0 || vc[1] != 0 ||
+		    vc[2] != 0 || vc[3] != 0)
+			return (snap_fail(r, -EINVAL, "MSI-X entry %d: "
+			    "reserved vector control bits set", i));
+	}
+	for (uint32_t bit = (uint32_t)n; bit < pi->pi_msix.pba_size * 8;
+	    bit++)
+		if ((pba[bit / 8] >> (bit % 8)) & 1)
+			return (snap_fail(r, -EINVAL, "MSI-X PBA bit %u set "
+			    "for a vector that does not exist", bit));
+	return (0);
+}
+
+/* MSI and MSI-X enables from the (restored) config space; pi_lock held. */
+static void
+caps_resync(struct pci_devinst *pi)
+{
+	uint16_t ctrl;
+
+	if (pi->pi_msi.capoff != 0)
+		msi_update(pi);
+	if (pi->pi_msix.capoff != 0) {
+		ctrl = pci_get_cfgdata16(pi, pi->pi_msix.capoff + MSIX_CTRL);
+		pi->pi_msix.enabled = (ctrl & PCIM_MSIXCTRL_ENABLE) != 0;
+		pi->pi_msix.function_mask =
+		    (ctrl & PCIM_MSIXCTRL_FUNC_MASK) != 0;
+	}
+}
+
+int
+pci_emul_caps_restore(struct pci_devinst *pi, struct snap_rec *r,
+    bool apply)
+{
+	const uint8_t *tab = NULL, *pba = NULL;
+	size_t tlen = 0, plen = 0;
+	int error;
+
+	if (pi->pi_msix.table != NULL) {
+		error = snap_get_blob(r, "pci.msix.table", &tab, &tlen);
+		if (error == 0)
+			error = snap_get_blob(r, "pci.msix.pba", &pba, &plen);
+		if (error != 0)
+			return (error);
+		if (tlen != (size_t)pi->pi_msix.table_count *
+		    MSIX_TABLE_ENTRY_SIZE || plen != pi->pi_msix.pba_size)
+			return (snap_fail(r, -EINVAL, "MSI-X table/PBA of "
+			    "%zu/%zu bytes, the device has %d vectors", tlen,
+			    plen, pi->pi_msix.table_count));
+		error = msix_snap_check(pi, r, tab, pba);
+		if (error != 0)
+			return (error);
+	}
+	if (!apply)
+		return (0);
+	pthread_mutex_lock(&pi->pi_lock);
+	for (int i = 0; tab != NULL && i < pi->pi_msix.table_count; i++)
+		msix_entry_set(&pi->pi_msix.table[i],
+		    tab + i * MSIX_TABLE_ENTRY_SIZE);
+	for (uint32_t i = 0; pba != NULL && i < pi->pi_msix.pba_size / 8;
+	    i++)
+		pi->pi_msix.pba[i] = rd_le64(pba + i * 8);
+	caps_resync(pi);
+	pthread_mutex_unlock(&pi->pi_lock);
+	return (0);
 }

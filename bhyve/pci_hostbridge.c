@@ -27,6 +27,28 @@ hostbridge_init(struct pci_devinst *pi, config_node_t *nvl)
 	return (pci_emul_add_pciecap(pi, PCIEM_TYPE_ROOT_PORT));
 }
 
+/*
+ * Save and restore: all of a host bridge's state is config space, which
+ * the bus saves; the record ("hostbridge"/"amd_hostbridge") has version 1
+ * and no fields of its own.
+ */
+#define	HOSTBRIDGE_SNAP_VERSION	1
+
+static int
+hostbridge_snapshot(struct pci_devinst *pi, struct snap_rec *r)
+{
+	(void)pi;
+	snap_rec_set_version(r, HOSTBRIDGE_SNAP_VERSION);
+	return (0);
+}
+
+static int
+hostbridge_restore(struct pci_devinst *pi, struct snap_rec *r)
+{
+	(void)pi;
+	return (snap_check_version(r, 1, HOSTBRIDGE_SNAP_VERSION));
+}
+
 static int
 amd_hostbridge_legacy_config(config_node_t *nvl, const char *opts)
 {
@@ -43,6 +65,8 @@ amd_hostbridge_legacy_config(config_node_t *nvl, const char *opts)
 const struct pci_devemu pci_de_hostbridge = {
 	.pe_emu = "hostbridge",
 	.pe_init = hostbridge_init,
+	.pe_snapshot = hostbridge_snapshot,
+	.pe_restore = hostbridge_restore,
 };
 
 const struct pci_devemu pci_de_amd_hostbridge = {
@@ -50,4 +74,6 @@ const struct pci_devemu pci_de_amd_hostbridge = {
 	.pe_alias = "hostbridge",
 	.pe_legacy_config = amd_hostbridge_legacy_config,
 	.pe_init = hostbridge_init,
+	.pe_snapshot = hostbridge_snapshot,
+	.pe_restore = hostbridge_restore,
 };

@@ -171,13 +171,20 @@ pci_lintr_request(struct pci_devinst *pi)
 	return (0);
 }
 
+/* Should the device's pin state reach its PIRQ?  pi_lock held. */
+static bool
+lintr_want(const struct pci_devinst *pi)
+{
+	return (pi->pi_lintr.state && pi->pi_lintr.pin != 0 &&
+	    (pci_get_cfgdata16(pi, PCIR_COMMAND) & PCIM_CMD_INTxDIS) == 0 &&
+	    !pi->pi_msi.enabled && !pi->pi_msix.enabled);
+}
+
 /* Pass the device's pin state on, unless INTx is disabled; pi_lock. */
 static void
 lintr_update_locked(struct pci_devinst *pi)
 {
-	bool want = pi->pi_lintr.state && pi->pi_lintr.pin != 0 &&
-	    (pci_get_cfgdata16(pi, PCIR_COMMAND) & PCIM_CMD_INTxDIS) == 0 &&
-	    !pi->pi_msi.enabled && !pi->pi_msix.enabled;
+	bool want = lintr_want(pi);
 	int link = pi->pi_lintr.link;
 
 	if (want == pi->pi_lintr.routed)
@@ -233,4 +240,31 @@ pci_lintr_release(struct pci_devinst *pi)
 		pi->pi_lintr.pin = 0;
 	}
 	pthread_mutex_unlock(&pi->pi_lock);
+}
+
+void
+pci_lintr_restore(struct pci_devinst *pi, bool state)
+{
+	bool want;
+
+	pthread_mutex_lock(&pi->pi_lock);
+	pi->pi_lintr.state = state;
+	want = lintr_want(pi);
+	if (want != pi->pi_lintr.routed) {
+		pthread_mutex_lock(&pr.lock);
+		pr.pirq[pi->pi_lintr.link].active += want ? 1 : -1;
+		pthread_mutex_unlock(&pr.lock);
+		pi->pi_lintr.routed = want;
+	}
+	pthread_mutex_unlock(&pi->pi_lock);
+}
+
+void
+pirq_restore(int pirq, uint8_t val)
+{
+	if (pirq < 0 || pirq >= PIRQ_NUM)
+		return;
+	pthread_mutex_lock(&pr.lock);
+	pr.pirq[pirq].reg = val & PIRQ_REG_MASK;
+	pthread_mutex_unlock(&pr.lock);
 }

@@ -83,6 +83,45 @@ lpc_cfgwrite(struct pci_devinst *pi, int off, int bytes, uint32_t val)
 	return (0);
 }
 
+/*
+ * Save and restore: record "lpc" version 1 holds the PIRQ route control
+ * registers ("pirqa".."pirqh"; the ELCR is the engine's 8259 state).
+ */
+#define	LPC_SNAP_VERSION	1
+
+static const char *const lpc_pirq_names[PIRQ_NUM] = {
+	"pirqa", "pirqb", "pirqc", "pirqd", "pirqe", "pirqf", "pirqg", "pirqh"
+};
+
+static int
+lpc_snapshot(struct pci_devinst *pi, struct snap_rec *r)
+{
+	(void)pi;
+	snap_rec_set_version(r, LPC_SNAP_VERSION);
+	for (int i = 0; i < PIRQ_NUM; i++)
+		(void)snap_put_u64(r, lpc_pirq_names[i], pirq_read(i));
+	return (snap_rec_status(r));
+}
+
+static int
+lpc_restore(struct pci_devinst *pi, struct snap_rec *r)
+{
+	uint64_t v[PIRQ_NUM];
+	int error;
+
+	(void)pi;
+	error = snap_check_version(r, 1, LPC_SNAP_VERSION);
+	/* Bits 6:4 are reserved and read as zero. */
+	for (int i = 0; error == 0 && i < PIRQ_NUM; i++)
+		error = snap_get_bits(r, lpc_pirq_names[i],
+		    PIRQ_DIS | PIRQ_IRQ, &v[i]);
+	if (error != 0)
+		return (error);
+	for (int i = 0; i < PIRQ_NUM; i++)
+		pirq_restore(i, (uint8_t)v[i]);
+	return (0);
+}
+
 static int
 lpc_init(struct pci_devinst *pi, config_node_t *nvl)
 {
@@ -106,6 +145,8 @@ const struct pci_devemu pci_de_lpc = {
 	.pe_init = lpc_init,
 	.pe_cfgread = lpc_cfgread,
 	.pe_cfgwrite = lpc_cfgwrite,
+	.pe_snapshot = lpc_snapshot,
+	.pe_restore = lpc_restore,
 };
 
 /* Pop the next comma token from *strp (strsep), NULL when exhausted. */

@@ -85,6 +85,26 @@ pci_uart_init(struct pci_devinst *pi, config_node_t *nvl)
 	return (0);
 }
 
+/* The model's record is the UART core's ("uart", UART_SNAP_VERSION). */
+static int
+pci_uart_snapshot(struct pci_devinst *pi, struct snap_rec *r)
+{
+	return (uart_snapshot(pi->pi_arg, r));
+}
+
+static int
+pci_uart_restore(struct pci_devinst *pi, struct snap_rec *r)
+{
+	return (uart_restore(pi->pi_arg, r));
+}
+
+static void
+pci_uart_teardown(struct pci_devinst *pi)
+{
+	uart_destroy(pi->pi_arg);	/* NULL after a failed init */
+	pi->pi_arg = NULL;
+}
+
 /* The whole option string is the TTY backend. */
 static int
 pci_uart_legacy_config(config_node_t *nvl, const char *opts)
@@ -100,4 +120,7 @@ const struct pci_devemu pci_de_uart = {
 	.pe_init = pci_uart_init,
 	.pe_barwrite = pci_uart_write,
 	.pe_barread = pci_uart_read,
+	.pe_snapshot = pci_uart_snapshot,
+	.pe_restore = pci_uart_restore,
+	.pe_teardown = pci_uart_teardown,
 };

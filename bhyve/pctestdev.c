@@ -14,6 +14,7 @@
 #include "bhyve/inout.h"
 #include "bhyve/mem.h"
 #include "bhyve/pctestdev.h"
+#include "bhyve/snapshot.h"
 #include "libvmmapi/vmmapi.h"
 
 struct pctestdev {
@@ -27,6 +28,7 @@ struct pctestdev {
 	int		niop;
 	struct mem_range mr;
 	bool		mr_registered;
+	struct snapshot_dev snap;
 };
 
 static uint32_t
@@ -154,6 +156,73 @@ td_mem(struct vcpu *vcpu, int dir, uint64_t addr, int size, uint64_t *val,
 	return (pctestdev_mmio(arg1, dir, addr, size, val));
 }
 
+/*
+ * Save and restore (snapshot.h): record "pc-testdev" version 1 holds the
+ * scratch register, the IRQ line levels (bit n: line n), the 64 KiB of
+ * MMIO memory and the debug-exit status (-1 until written).
+ */
+#define	PCTESTDEV_SNAP_VERSION	1
+
+static int
+td_snapshot(void *arg, struct snap_rec *r)
+{
+	struct pctestdev *td = arg;
+	uint64_t irqs = 0;
+
+	pthread_mutex_lock(&td->mtx);
+	snap_rec_set_version(r, PCTESTDEV_SNAP_VERSION);
+	for (int i = 0; i < PCTESTDEV_NIRQ; i++)
+		irqs |= (uint64_t)td->irq[i] << i;
+	(void)snap_put_blob(r, "scratch", td->scratch, sizeof(td->scratch));
+	(void)snap_put_u64(r, "irq", irqs);
+	(void)snap_put_blob(r, "mem", td->mem, PCTESTDEV_MEM_SIZE);
+	(void)snap_put_u64(r, "exit_status",
+	    (uint32_t)atomic_load(&td->exit_status));
+	pthread_mutex_unlock(&td->mtx);
+	return (snap_rec_status(r));
+}
+
+static int
+td_restore(void *arg, struct snap_rec *r)
+{
+	struct pctestdev *td = arg;
+	uint8_t scratch[sizeof(td->scratch)];
+	const uint8_t *mem = NULL;
+	size_t len = 0;
+	uint64_t irqs = 0, st = 0;
+	int error;
+
+	error = snap_check_version(r, 1, PCTESTDEV_SNAP_VERSION);
+	if (error == 0)
+		error = snap_get_blob_exact(r, "scratch", scratch,
+		    sizeof(scratch));
+	if (error == 0)
+		error = snap_get_bits(r, "irq", (1u << PCTESTDEV_NIRQ) - 1,
+		    &irqs);
+	if (error == 0)
+		error = snap_get_blob(r, "mem", &mem, &len);
+	if (error == 0 && len != PCTESTDEV_MEM_SIZE)
+		error = snap_fail(r, -EINVAL, "mem has %zu bytes, expected "
+		    "%ju", len, (uintmax_t)PCTESTDEV_MEM_SIZE);
+	/* (V << 1) | 1 as an int, or -1: always odd. */
+	if (error == 0)
+		error = snap_get_range(r, "exit_status", 0, UINT32_MAX, &st);
+	if (error == 0 && (st & 1) == 0)
+		error = snap_fail(r, -EINVAL, "exit_status %#jx is not a "
+		    "status the device makes", (uintmax_t)st);
+	if (error != 0)
+		return (error);
+	pthread_mutex_lock(&td->mtx);
+	memcpy(td->scratch, scratch, sizeof(scratch));
+	/* Levels only: the interrupt controllers' records have the lines. */
+	for (int i = 0; i < PCTESTDEV_NIRQ; i++)
+		td->irq[i] = (irqs >> i) & 1;
+	memcpy(td->mem, mem, PCTESTDEV_MEM_SIZE);
+	atomic_store(&td->exit_status, (int)(uint32_t)st);
+	pthread_mutex_unlock(&td->mtx);
+	return (0);
+}
+
 struct pctestdev *
 pctestdev_init(struct vmctx *ctx)
 {
@@ -185,6 +254,13 @@ pctestdev_init(struct vmctx *ctx)
 	if (register_mem(&td->mr) != 0)
 		goto fail;
 	td->mr_registered = true;
+	td->snap = (struct snapshot_dev){ .id = "pc-testdev",
+	    .dev = "pc-testdev", .save = td_snapshot, .restore = td_restore,
+	    .arg = td };
+	if (snapshot_register(&td->snap) != 0) {
+		errno = EEXIST;
+		goto fail;
+	}
 	return (td);
 fail:
 	{
@@ -201,6 +277,7 @@ pctestdev_fini(struct pctestdev *td)
 {
 	if (td == NULL)
 		return;
+	snapshot_unregister(&td->snap);
 	for (int i = 0; i < td->niop; i++)
 		unregister_inout(&td->iop[i]);
 	if (td->mr_registered)

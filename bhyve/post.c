@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* POST code port 0x80 (see post.h). */
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
 #include "bhyve/inout.h"
 #include "bhyve/post.h"
+#include "bhyve/snapshot.h"
 
 struct post_port {
 	_Atomic uint8_t	last;
 	struct inout_port iop;
+	struct snapshot_dev snap;
 };
 
 static int
@@ -26,6 +29,35 @@ post_io(struct vmctx *ctx, int in, int port, int bytes, uint32_t *eax,
 	return (0);
 }
 
+/* Save and restore (snapshot.h): record "post" version 1, the last code. */
+#define	POST_SNAP_VERSION	1
+
+static int
+post_snapshot(void *arg, struct snap_rec *r)
+{
+	struct post_port *pp = arg;
+
+	snap_rec_set_version(r, POST_SNAP_VERSION);
+	(void)snap_put_u64(r, "last", atomic_load(&pp->last));
+	return (snap_rec_status(r));
+}
+
+static int
+post_restore(void *arg, struct snap_rec *r)
+{
+	struct post_port *pp = arg;
+	uint64_t v = 0;
+	int error;
+
+	error = snap_check_version(r, 1, POST_SNAP_VERSION);
+	if (error == 0)
+		error = snap_get_range(r, "last", 0, 0xff, &v);
+	if (error != 0)
+		return (error);
+	atomic_store(&pp->last, (uint8_t)v);
+	return (0);
+}
+
 struct post_port *
 post_init(void)
 {
@@ -40,6 +72,14 @@ post_init(void)
 		free(pp);
 		return (NULL);
 	}
+	pp->snap = (struct snapshot_dev){ .id = "post", .dev = "post",
+	    .save = post_snapshot, .restore = post_restore, .arg = pp };
+	if (snapshot_register(&pp->snap) != 0) {
+		unregister_inout(&pp->iop);
+		free(pp);
+		errno = EEXIST;
+		return (NULL);
+	}
 	return (pp);
 }
 
@@ -48,6 +88,7 @@ post_fini(struct post_port *pp)
 {
 	if (pp == NULL)
 		return;
+	snapshot_unregister(&pp->snap);
 	unregister_inout(&pp->iop);
 	free(pp);
 }

@@ -13,6 +13,7 @@
 #include "bhyve/inout.h"
 #include "bhyve/le_bytes.h"
 #include "bhyve/qemu_fwcfg.h"
+#include "bhyve/snapshot.h"
 #include "libvmmapi/vmmapi.h"
 
 #define	FWCFG_NLEGACY		FWCFG_FILE_FIRST
@@ -44,6 +45,7 @@ struct qemu_fwcfg {
 	struct inout_port iop_sel;
 	struct inout_port iop_dma;
 	int		registered;
+	struct snapshot_dev snap;
 };
 
 static void
@@ -327,6 +329,60 @@ fwcfg_io(struct vmctx *ctx, int in, int port, int bytes, uint32_t *eax,
 	return (qemu_fwcfg_pio(arg, in, port, bytes, eax));
 }
 
+/*
+ * Save and restore (snapshot.h): record "fwcfg" version 1 holds the
+ * guest's position (selector, data offset, the DMA address high half
+ * written so far).  The items come from the configuration and are not
+ * saved; the file count is, to refuse a record from another setup.
+ */
+#define	FWCFG_SNAP_VERSION	1
+
+static int
+fwcfg_snapshot(void *arg, struct snap_rec *r)
+{
+	struct qemu_fwcfg *fc = arg;
+
+	pthread_mutex_lock(&fc->mtx);
+	snap_rec_set_version(r, FWCFG_SNAP_VERSION);
+	(void)snap_put_u64(r, "selector", fc->selector);
+	(void)snap_put_u64(r, "offset", fc->offset);
+	(void)snap_put_u64(r, "dma_high", fc->dma_high);
+	(void)snap_put_u64(r, "nfiles", (uint64_t)fc->nfiles);
+	pthread_mutex_unlock(&fc->mtx);
+	return (snap_rec_status(r));
+}
+
+static int
+fwcfg_restore(void *arg, struct snap_rec *r)
+{
+	struct qemu_fwcfg *fc = arg;
+	uint64_t sel = 0, off = 0, high = 0, nfiles = 0;
+	int error;
+
+	error = snap_check_version(r, 1, FWCFG_SNAP_VERSION);
+	if (error == 0)
+		error = snap_get_range(r, "selector", 0, UINT16_MAX, &sel);
+	if (error == 0)
+		error = snap_get_range(r, "offset", 0, UINT32_MAX, &off);
+	if (error == 0)
+		error = snap_get_range(r, "dma_high", 0, UINT32_MAX, &high);
+	if (error == 0)
+		error = snap_get_u64(r, "nfiles", &nfiles);
+	if (error != 0)
+		return (error);
+	pthread_mutex_lock(&fc->mtx);
+	if (nfiles != (uint64_t)fc->nfiles) {
+		pthread_mutex_unlock(&fc->mtx);
+		return (snap_fail(r, -EINVAL, "%ju files in the record, %d "
+		    "here", (uintmax_t)nfiles, fc->nfiles));
+	}
+	fc->selector = (uint16_t)sel;
+	fc->offset = (uint32_t)off;
+	fc->dma_high = (uint32_t)high;
+	pthread_mutex_unlock(&fc->mtx);
+	return (0);
+}
+
 int
 qemu_fwcfg_register(struct qemu_fwcfg *fc)
 {
@@ -342,6 +398,13 @@ qemu_fwcfg_register(struct qemu_fwcfg *fc)
 		unregister_inout(&fc->iop_sel);
 		return (error);
 	}
+	fc->snap = (struct snapshot_dev){ .id = "fwcfg", .dev = "fwcfg",
+	    .save = fwcfg_snapshot, .restore = fwcfg_restore, .arg = fc };
+	if (snapshot_register(&fc->snap) != 0) {
+		unregister_inout(&fc->iop_sel);
+		unregister_inout(&fc->iop_dma);
+		return (-EEXIST);
+	}
 	fc->registered = 1;
 	return (0);
 }
@@ -351,6 +414,7 @@ qemu_fwcfg_unregister(struct qemu_fwcfg *fc)
 {
 	if (!fc->registered)
 		return;
+	snapshot_unregister(&fc->snap);
 	unregister_inout(&fc->iop_sel);
 	unregister_inout(&fc->iop_dma);
 	fc->registered = 0;

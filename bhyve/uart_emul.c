@@ -15,13 +15,27 @@
  * rather than losing data.  Loopback (MCR[4]) feeds THR into the FIFO
  * and the modem-control outputs into the modem-status inputs.
  *
- * `mtx` protects the whole softc; callbacks run with it held.
+ * In FIFO mode, characters below the trigger level raise the character
+ * timeout (IIR 0xC) only once the FIFO has been idle, no character in
+ * and no read, for four character times at the programmed baud rate and
+ * format.  A one-shot mevent timer marks the deadline, so the interrupt
+ * comes without a register access; the deadline is also checked on
+ * every access.  Time comes from a struct uart_clock (tests use a fake).
+ *
+ * `mtx` protects the whole softc; callbacks run with it held, the timer
+ * callback takes it like a register access.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "bhyve/mevent.h"
+#include "bhyve/snapshot.h"
 #include "bhyve/uart_emul.h"
 
 /* Registers and bits (PC16550D §8). */
@@ -54,7 +68,14 @@
 #define	FCR_XMT_RST	0x04
 #define	FCR_TRIGGER(v)	(((v) >> 6) & 3)
 
+#define	LCR_WLS		0x03	/* word length - 5 */
+#define	LCR_STB		0x04	/* 2 stop bits (1.5 with 5-bit words) */
+#define	LCR_PEN		0x08	/* parity bit */
 #define	LCR_DLAB	0x80
+
+/* The PC's UART clock: bits per second = clock / 16 / divisor. */
+#define	UART_CLOCK_HZ	1843200u
+#define	NEVER		UINT64_MAX
 
 #define	MCR_DTR		0x01
 #define	MCR_RTS		0x02
@@ -105,6 +126,13 @@ struct uart_softc {
 	uart_rxready_func_t rx_ready;
 	void		*io_arg;
 	void		*backend;	/* uart_backend.c */
+	/* Receive character timeout; see rx_timeout_ns(). */
+	const struct uart_clock *clk;
+	void		*clk_arg;
+	uint64_t	rx_deadline;	/* clock ns; NEVER: not counting */
+	uint64_t	timer_at;	/* asked of clk->arm; NEVER: no */
+	bool		rx_timeout;	/* character timeout pending */
+	struct mevent	*timer;		/* host clock's, NULL: no loop */
 };
 
 int
@@ -128,6 +156,9 @@ fifo_reset(struct uart_softc *sc)
 {
 	sc->head = 0;
 	sc->count = 0;
+	/* Nothing waits: no timeout pending or counting. */
+	sc->rx_timeout = false;
+	sc->rx_deadline = NEVER;
 }
 
 static bool
@@ -164,6 +195,87 @@ rx_trigger(const struct uart_softc *sc)
 	return (level[FCR_TRIGGER(sc->fcr)]);
 }
 
+/*
+ * Four character times in ns, the receive FIFO's timeout (PC16550D FIFO
+ * interrupt mode): a character is a start bit, 5-8 data bits, a parity
+ * bit if enabled and 1 or 2 stop bits (1.5 with 5-bit words), sent at
+ * clock / 16 / divisor bits per second.  A divisor of 0 is undefined on
+ * the chip; here it divides by 65536, as a 16-bit down counter reloaded
+ * with 0 would, so the timeout is the longest there is.  115200 baud
+ * 8N1: 347 us; divisor 0xFFFF 8N1: 22.8 s.
+ */
+static uint64_t
+rx_timeout_ns(const struct uart_softc *sc)
+{
+	uint64_t div = (uint64_t)sc->dlm << 8 | sc->dll;
+	unsigned data = 5 + (sc->lcr & LCR_WLS), halfbits;
+
+	if (div == 0)
+		div = 65536;
+	halfbits = 2 * (1 + data + ((sc->lcr & LCR_PEN) ? 1 : 0));
+	if ((sc->lcr & LCR_STB) == 0)
+		halfbits += 2;
+	else
+		halfbits += data == 5 ? 3 : 4;
+	/* 4 * halfbits / 2 bits, each 16 * div clocks; rounded up. */
+	return ((4ull * halfbits * 16 * div * 1000000000ull +
+	    2 * UART_CLOCK_HZ - 1) / (2 * UART_CLOCK_HZ));
+}
+
+/* Ask for uart_rx_timer() at the deadline, unless asked for earlier. */
+static void
+rx_timer_schedule(struct uart_softc *sc, uint64_t now)
+{
+	if (sc->rx_deadline == NEVER || sc->timer_at <= sc->rx_deadline)
+		return;
+	sc->timer_at = sc->rx_deadline;
+	sc->clk->arm(sc->clk_arg, sc->rx_deadline > now ?
+	    sc->rx_deadline - now : 0);
+}
+
+/*
+ * The receive FIFO saw activity (a character in, or a read): the
+ * timeout counts afresh while characters wait, in FIFO mode only.
+ */
+static void
+rx_timeout_restart(struct uart_softc *sc)
+{
+	uint64_t now;
+
+	if ((sc->fcr & FCR_ENABLE) == 0 || sc->count == 0) {
+		sc->rx_deadline = NEVER;
+		return;
+	}
+	now = sc->clk->now(sc->clk_arg);
+	sc->rx_deadline = now + rx_timeout_ns(sc);
+	rx_timer_schedule(sc, now);
+}
+
+/* A character entered the FIFO; a pending timeout stays until a read. */
+static void
+rx_char_in(struct uart_softc *sc)
+{
+	if (!sc->rx_timeout)
+		rx_timeout_restart(sc);
+}
+
+/* Latch the timeout when its deadline has passed, else keep waiting. */
+static void
+rx_timeout_poll(struct uart_softc *sc)
+{
+	uint64_t now;
+
+	if (sc->rx_deadline == NEVER)
+		return;
+	now = sc->clk->now(sc->clk_arg);
+	if (now < sc->rx_deadline) {
+		rx_timer_schedule(sc, now);
+		return;
+	}
+	sc->rx_timeout = true;
+	sc->rx_deadline = NEVER;
+}
+
 /* Highest-priority pending interrupt (PC16550D Table IV). */
 static uint8_t
 intr_reason(const struct uart_softc *sc)
@@ -171,11 +283,11 @@ intr_reason(const struct uart_softc *sc)
 	if ((sc->ier & IER_ELSI) && sc->lsr_oe)
 		return (IIR_RLS);
 	if ((sc->ier & IER_ERBFI) && sc->count > 0) {
-		/*
-		 * Below the trigger level a real 16550 waits four character
-		 * times before the timeout interrupt; no wait here.
-		 */
-		return (sc->count >= rx_trigger(sc) ? IIR_RXRDY : IIR_RXTOUT);
+		/* The timeout shows as IIR bits 3 and 2 until a read. */
+		if (sc->rx_timeout)
+			return (IIR_RXTOUT);
+		if (sc->count >= rx_trigger(sc))
+			return (IIR_RXRDY);
 	}
 	if ((sc->ier & IER_ETBEI) && sc->thre_pending)
 		return (IIR_TXRDY);
@@ -246,6 +358,39 @@ msr_update(struct uart_softc *sc)
 	sc->msr = now | delta;
 }
 
+/* The default clock: the host's monotonic time and an mevent timer. */
+static uint64_t
+host_now(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+}
+
+static void
+host_arm(void *arg, uint64_t ns)
+{
+	struct uart_softc *sc = arg;
+
+	if (sc->timer != NULL)
+		(void)mevent_timer_start(sc->timer, ns);
+}
+
+static void
+host_timer_cb(int fd, enum ev_type type, void *param)
+{
+	(void)fd;
+	(void)type;
+	uart_rx_timer(param);
+}
+
+static const struct uart_clock host_clock = {
+	.now = host_now,
+	.arm = host_arm,
+};
+
 struct uart_softc *
 uart_init(uart_intr_func_t intr_assert, uart_intr_func_t intr_deassert,
     void *arg)
@@ -264,6 +409,11 @@ uart_init(uart_intr_func_t intr_assert, uart_intr_func_t intr_deassert,
 	/* Ungated by default, as bhyve's; see uart_set_out2_gate(). */
 	sc->out2_gate = false;
 	sc->msr = msr_inputs(sc);
+	sc->clk = &host_clock;
+	sc->clk_arg = sc;
+	sc->rx_deadline = sc->timer_at = NEVER;
+	/* None without an event loop: the timeout is then seen on access. */
+	sc->timer = mevent_add_oneshot(host_timer_cb, sc);
 	return (sc);
 }
 
@@ -272,6 +422,9 @@ uart_destroy(struct uart_softc *sc)
 {
 	if (sc == NULL)
 		return;
+	/* Waits for a timer callback under way: it uses sc. */
+	if (sc->timer != NULL)
+		(void)mevent_delete_wait(sc->timer);
 	uart_backend_cleanup(sc);
 	pthread_mutex_destroy(&sc->mtx);
 	free(sc);
@@ -282,6 +435,30 @@ uart_set_out2_gate(struct uart_softc *sc, bool gate)
 {
 	pthread_mutex_lock(&sc->mtx);
 	sc->out2_gate = gate;
+	update_intr(sc);
+	pthread_mutex_unlock(&sc->mtx);
+}
+
+void
+uart_set_clock(struct uart_softc *sc, const struct uart_clock *clk,
+    void *arg)
+{
+	pthread_mutex_lock(&sc->mtx);
+	sc->clk = clk != NULL ? clk : &host_clock;
+	sc->clk_arg = clk != NULL ? arg : sc;
+	/* Deadlines of the old clock mean nothing to the new one. */
+	sc->timer_at = NEVER;
+	if (!sc->rx_timeout)
+		rx_timeout_restart(sc);
+	pthread_mutex_unlock(&sc->mtx);
+}
+
+void
+uart_rx_timer(struct uart_softc *sc)
+{
+	pthread_mutex_lock(&sc->mtx);
+	sc->timer_at = NEVER;
+	rx_timeout_poll(sc);
 	update_intr(sc);
 	pthread_mutex_unlock(&sc->mtx);
 }
@@ -315,11 +492,15 @@ uart_rx_put(struct uart_softc *sc, const uint8_t *buf, int len)
 	int n = 0;
 
 	pthread_mutex_lock(&sc->mtx);
+	/* A deadline that passed before these bytes came still counts. */
+	rx_timeout_poll(sc);
 	/* In loopback the receiver is cut off from the line. */
 	if ((sc->mcr & MCR_LOOPBACK) == 0) {
 		while (n < len && fifo_put(sc, buf[n]))
 			n++;
 	}
+	if (n > 0)
+		rx_char_in(sc);
 	if (n < len)
 		sc->rx_blocked = true;
 	update_intr(sc);
@@ -367,6 +548,8 @@ write_thr(struct uart_softc *sc, uint8_t value)
 				fifo_reset(sc);
 				(void)fifo_put(sc, value);
 			}
+		} else {
+			rx_char_in(sc);
 		}
 	} else if (sc->tx != NULL) {
 		sc->tx(sc->io_arg, value);
@@ -393,6 +576,7 @@ void
 uart_write(struct uart_softc *sc, int offset, uint8_t value)
 {
 	pthread_mutex_lock(&sc->mtx);
+	rx_timeout_poll(sc);
 	if ((sc->lcr & LCR_DLAB) && (offset == REG_DATA || offset == REG_IER)) {
 		if (offset == REG_DATA)
 			sc->dll = value;
@@ -438,6 +622,7 @@ uart_read(struct uart_softc *sc, int offset)
 	uint8_t v = 0xff, reason;
 
 	pthread_mutex_lock(&sc->mtx);
+	rx_timeout_poll(sc);
 	if ((sc->lcr & LCR_DLAB) && (offset == REG_DATA || offset == REG_IER)) {
 		v = offset == REG_DATA ? sc->dll : sc->dlm;
 		goto done;
@@ -445,6 +630,9 @@ uart_read(struct uart_softc *sc, int offset)
 	switch (offset) {
 	case REG_DATA:
 		v = fifo_get(sc);
+		/* A read clears the timeout and starts its count again. */
+		sc->rx_timeout = false;
+		rx_timeout_restart(sc);
 		rx_drained(sc);
 		break;
 	case REG_IER:
@@ -486,4 +674,179 @@ done:
 	update_intr(sc);
 	pthread_mutex_unlock(&sc->mtx);
 	return (v);
+}
+
+/*
+ * ---- Save and restore (snapshot.h) ----
+ *
+ * Record "uart", version UART_SNAP_VERSION: the registers, the receive
+ * FIFO's bytes in arrival order, pending-interrupt state, the character
+ * timeout (latched, or the ns left of its count: all-ones when not
+ * counting, relative so it restores under another clock) and the level
+ * of the interrupt line as the UART last drove it.  The backend and the
+ * wiring (callbacks, OUT2 gate, clock) belong to the owner, not the
+ * record.
+ */
+struct uart_snap_reg {
+	const char	*name;
+	size_t		off;		/* in struct uart_softc, a uint8_t */
+	uint8_t		valid;		/* bits that may be set */
+};
+
+static const struct uart_snap_reg uart_snap_regs[] = {
+	{ "ier", offsetof(struct uart_softc, ier), IER_MASK },
+	{ "lcr", offsetof(struct uart_softc, lcr), 0xff },
+	{ "mcr", offsetof(struct uart_softc, mcr), MCR_MASK },
+	{ "scr", offsetof(struct uart_softc, scr), 0xff },
+	{ "dll", offsetof(struct uart_softc, dll), 0xff },
+	{ "dlm", offsetof(struct uart_softc, dlm), 0xff },
+	{ "fcr", offsetof(struct uart_softc, fcr), FCR_ENABLE | 0xc0 },
+	{ "lsr_oe", offsetof(struct uart_softc, lsr_oe), 0x01 },
+	{ "msr", offsetof(struct uart_softc, msr), 0xff },
+};
+
+#define	UART_SNAP_NREGS	(sizeof(uart_snap_regs) / sizeof(uart_snap_regs[0]))
+
+static uint8_t *
+uart_snap_reg(struct uart_softc *sc, size_t i)
+{
+	return ((uint8_t *)sc + uart_snap_regs[i].off);
+}
+
+int
+uart_snapshot(struct uart_softc *sc, struct snap_rec *r)
+{
+	uint8_t fifo[UART_FIFO_SIZE];
+	uint64_t now, wait = NEVER;
+
+	pthread_mutex_lock(&sc->mtx);
+	if (sc->rx_deadline != NEVER) {
+		now = sc->clk->now(sc->clk_arg);
+		wait = sc->rx_deadline > now ? sc->rx_deadline - now : 0;
+	}
+	snap_rec_set_version(r, UART_SNAP_VERSION);
+	for (size_t i = 0; i < UART_SNAP_NREGS; i++)
+		(void)snap_put_u64(r, uart_snap_regs[i].name,
+		    *uart_snap_reg(sc, i));
+	for (int i = 0; i < sc->count; i++)
+		fifo[i] = sc->fifo[(sc->head + i) % UART_FIFO_SIZE];
+	(void)snap_put_blob(r, "rx_fifo", fifo, (size_t)sc->count);
+	(void)snap_put_u64(r, "thre_pending", sc->thre_pending);
+	(void)snap_put_u64(r, "intr_on", sc->intr_on);
+	(void)snap_put_u64(r, "rx_timeout", sc->rx_timeout);
+	(void)snap_put_u64(r, "rx_wait_ns", wait);
+	pthread_mutex_unlock(&sc->mtx);
+	return (snap_rec_status(r));
+}
+
+/* Everything read and checked, nothing applied yet. */
+struct uart_snap_state {
+	uint8_t		reg[UART_SNAP_NREGS];
+	const uint8_t	*fifo;
+	size_t		count;
+	bool		thre_pending, intr_on, rx_timeout;
+	uint64_t	rx_wait;
+};
+
+/*
+ * The timeout counts, or is latched, only while characters wait in FIFO
+ * mode, never both; a count lasts at most the longest timeout there is
+ * (divisor 0, 8 data bits, parity, 2 stop bits).
+ */
+static int
+uart_snap_check_timeout(struct snap_rec *r, const struct uart_snap_state *st,
+    struct uart_softc *tmp)
+{
+	bool waiting = (tmp->fcr & FCR_ENABLE) != 0 && st->count > 0;
+
+	if ((st->rx_timeout || st->rx_wait != NEVER) && !waiting)
+		return (snap_fail(r, -EINVAL, "character timeout without "
+		    "characters waiting in FIFO mode"));
+	if (st->rx_timeout && st->rx_wait != NEVER)
+		return (snap_fail(r, -EINVAL, "character timeout both "
+		    "latched and counting"));
+	tmp->dll = tmp->dlm = 0;
+	tmp->lcr = LCR_WLS | LCR_STB | LCR_PEN;
+	if (st->rx_wait != NEVER && st->rx_wait > rx_timeout_ns(tmp))
+		return (snap_fail(r, -ERANGE, "rx_wait_ns %ju longer than any "
+		    "character timeout", (uintmax_t)st->rx_wait));
+	return (0);
+}
+
+static int
+uart_snap_check(struct snap_rec *r, struct uart_snap_state *st)
+{
+	struct uart_softc tmp;
+	uint64_t v = 0;
+	int error;
+
+	error = snap_check_version(r, 1, UART_SNAP_VERSION);
+	for (size_t i = 0; error == 0 && i < UART_SNAP_NREGS; i++) {
+		error = snap_get_bits(r, uart_snap_regs[i].name,
+		    uart_snap_regs[i].valid, &v);
+		st->reg[i] = (uint8_t)v;
+	}
+	if (error == 0)
+		error = snap_get_bool(r, "thre_pending", &st->thre_pending);
+	if (error == 0)
+		error = snap_get_bool(r, "intr_on", &st->intr_on);
+	if (error == 0)
+		error = snap_get_blob(r, "rx_fifo", &st->fifo, &st->count);
+	if (error == 0)
+		error = snap_get_bool(r, "rx_timeout", &st->rx_timeout);
+	if (error == 0)
+		error = snap_get_u64(r, "rx_wait_ns", &st->rx_wait);
+	if (error != 0)
+		return (error);
+	/* Cross-checks on a scratch copy: FIFO size, MSR inputs. */
+	memset(&tmp, 0, sizeof(tmp));
+	for (size_t i = 0; i < UART_SNAP_NREGS; i++)
+		*uart_snap_reg(&tmp, i) = st->reg[i];
+	if ((tmp.fcr & FCR_ENABLE) == 0 && tmp.fcr != 0)
+		return (snap_fail(r, -EINVAL, "fcr = %#x: trigger bits "
+		    "without FIFO enable", tmp.fcr));
+	if (st->count > (size_t)fifo_cap(&tmp))
+		return (snap_fail(r, -EINVAL, "rx_fifo holds %zu bytes, the "
+		    "FIFO %d", st->count, fifo_cap(&tmp)));
+	if ((tmp.msr & ~MSR_DELTA) != msr_inputs(&tmp))
+		return (snap_fail(r, -EINVAL, "msr = %#x disagrees with mcr = "
+		    "%#x", tmp.msr, tmp.mcr));
+	return (uart_snap_check_timeout(r, st, &tmp));
+}
+
+int
+uart_restore(struct uart_softc *sc, struct snap_rec *r)
+{
+	struct uart_snap_state st;
+	uint64_t now;
+	int error;
+
+	error = uart_snap_check(r, &st);
+	if (error != 0)
+		return (error);
+	pthread_mutex_lock(&sc->mtx);
+	for (size_t i = 0; i < UART_SNAP_NREGS; i++)
+		*uart_snap_reg(sc, i) = st.reg[i];
+	fifo_reset(sc);
+	for (size_t i = 0; i < st.count; i++)
+		(void)fifo_put(sc, st.fifo[i]);
+	/* The timeout goes on where it was, on this UART's clock. */
+	sc->rx_timeout = st.rx_timeout;
+	if (st.rx_wait != NEVER) {
+		now = sc->clk->now(sc->clk_arg);
+		sc->rx_deadline = st.rx_wait > NEVER - 1 - now ? NEVER - 1 :
+		    now + st.rx_wait;
+		sc->timer_at = NEVER;
+		rx_timer_schedule(sc, now);
+	}
+	sc->thre_pending = st.thre_pending;
+	/*
+	 * The line as it was: no callback, the interrupt controller's own
+	 * record has the level (snapshot.h).
+	 */
+	sc->intr_on = st.intr_on;
+	/* A backend waiting for room hears of it now, not at a read. */
+	rx_drained(sc);
+	pthread_mutex_unlock(&sc->mtx);
+	return (0);
 }

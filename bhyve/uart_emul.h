@@ -53,6 +53,25 @@ int	uart_rx_put(struct uart_softc *sc, const uint8_t *buf, int len);
  * the guest has read.
  */
 int	uart_rx_room(struct uart_softc *sc);
+/*
+ * Time for the receive FIFO's character timeout.  now() returns
+ * nanoseconds of a monotonic clock; arm(arg, ns) asks for a call of
+ * uart_rx_timer() ns from now or later, replacing an earlier request.
+ * Both are called with the UART's lock held.  The default (clk NULL) is
+ * the host's CLOCK_MONOTONIC and a one-shot mevent timer, created by
+ * uart_init() if the event loop is set up (mevent_init()); without one
+ * the timeout is noticed at the next register access only.  Tests set a
+ * fake clock and call uart_rx_timer() themselves.
+ */
+struct uart_clock {
+	uint64_t (*now)(void *arg);
+	void	(*arm)(void *arg, uint64_t ns);
+};
+void	uart_set_clock(struct uart_softc *sc, const struct uart_clock *clk,
+	    void *arg);
+/* The time asked for by arm() has come (any thread, UART lock not held). */
+void	uart_rx_timer(struct uart_softc *sc);
+
 /* The attached backend's state (uart_backend.c), NULL if none. */
 void	*uart_backend_get(struct uart_softc *sc);
 void	uart_backend_put(struct uart_softc *sc, void *b);
@@ -65,5 +84,16 @@ void	uart_backend_put(struct uart_softc *sc, void *b);
 int	uart_set_backend(struct uart_softc *sc, const char *device);
 /* Restore the terminal and stop the backend's input. */
 void	uart_backend_cleanup(struct uart_softc *sc);
+
+/*
+ * Save and restore (snapshot.h): record "uart" version 1 holds the
+ * registers, the receive FIFO's contents and the interrupt state, not
+ * the backend.  Restore refuses out-of-range values and changes nothing
+ * then.  0 or -errno.
+ */
+#define	UART_SNAP_VERSION	1
+struct snap_rec;
+int	uart_snapshot(struct uart_softc *sc, struct snap_rec *r);
+int	uart_restore(struct uart_softc *sc, struct snap_rec *r);
 
 #endif /* _BHYVE_UART_EMUL_H_ */

@@ -16,6 +16,7 @@
 
 #include "bhyve/amd64/atkbdc.h"
 #include "bhyve/inout.h"
+#include "bhyve/snapshot.h"
 #include "libvmmapi/vmmapi.h"
 
 #define	KBD_DATA_PORT	0x60
@@ -271,6 +272,109 @@ port92_handler(struct vmctx *ctx, int in, int port, int bytes, uint32_t *eax,
 	return (0);
 }
 
+/*
+ * Save and restore (snapshot.h): record "atkbdc" version 1 holds the
+ * registers, the pending command bytes and the output buffer as a ring
+ * (all OBUF_SIZE bytes: a read of an empty buffer returns the last one).
+ */
+#define	ATKBDC_SNAP_VERSION	1
+
+static int
+atkbdc_snapshot(void *arg, struct snap_rec *r)
+{
+	(void)arg;
+	pthread_mutex_lock(&kbc.mtx);
+	snap_rec_set_version(r, ATKBDC_SNAP_VERSION);
+	(void)snap_put_u64(r, "status", kbc.status);
+	(void)snap_put_u64(r, "cmdbyte", kbc.cmdbyte);
+	(void)snap_put_u64(r, "outport", kbc.outport);
+	(void)snap_put_u64(r, "port92", kbc.port92);
+	(void)snap_put_u64(r, "pending", (uint64_t)kbc.pending);
+	(void)snap_put_u64(r, "kbd_pending", (uint64_t)kbc.kbd_pending);
+	(void)snap_put_blob(r, "obuf", kbc.obuf, OBUF_SIZE);
+	(void)snap_put_u64(r, "rpos", (uint64_t)kbc.rpos);
+	(void)snap_put_u64(r, "nout", (uint64_t)kbc.nout);
+	pthread_mutex_unlock(&kbc.mtx);
+	return (snap_rec_status(r));
+}
+
+/* Commands that wait for a data byte (kbc_command, kbc_data). */
+static bool
+pending_ok(uint64_t v, bool kbd)
+{
+	static const uint8_t ctl[] = { 0x60, 0xD1, 0xD2, 0xD3, 0xD4 };
+	static const uint8_t dev[] = { 0xED, 0xF0, 0xF3 };
+	const uint8_t *set = kbd ? dev : ctl;
+	size_t n = kbd ? sizeof(dev) : sizeof(ctl);
+
+	if (v == 0)
+		return (true);
+	for (size_t i = 0; i < n; i++)
+		if (v == set[i])
+			return (true);
+	return (false);
+}
+
+static int
+atkbdc_restore(void *arg, struct snap_rec *r)
+{
+	uint64_t sts = 0, cb = 0, op = 0, p92 = 0, pend = 0, kpend = 0;
+	uint64_t rpos = 0, nout = 0;
+	uint8_t obuf[OBUF_SIZE];
+	int error;
+
+	(void)arg;
+	error = snap_check_version(r, 1, ATKBDC_SNAP_VERSION);
+	if (error == 0)
+		error = snap_get_bits(r, "status", STS_OBF | STS_SYS |
+		    STS_CMD | STS_UNLOCKED, &sts);
+	if (error == 0)
+		error = snap_get_range(r, "cmdbyte", 0, 0xff, &cb);
+	if (error == 0)
+		error = snap_get_range(r, "outport", 0, 0xff, &op);
+	if (error == 0)
+		error = snap_get_bits(r, "port92", P92_INIT_NOW | P92_A20,
+		    &p92);
+	if (error == 0)
+		error = snap_get_u64(r, "pending", &pend);
+	if (error == 0)
+		error = snap_get_u64(r, "kbd_pending", &kpend);
+	if (error == 0 && (!pending_ok(pend, false) ||
+	    !pending_ok(kpend, true)))
+		error = snap_fail(r, -EINVAL, "pending commands %#jx/%#jx "
+		    "are not ones that take data", (uintmax_t)pend,
+		    (uintmax_t)kpend);
+	if (error == 0)
+		error = snap_get_blob_exact(r, "obuf", obuf, sizeof(obuf));
+	if (error == 0)
+		error = snap_get_range(r, "rpos", 0, OBUF_SIZE - 1, &rpos);
+	if (error == 0)
+		error = snap_get_range(r, "nout", 0, OBUF_SIZE, &nout);
+	if (error == 0 && ((sts & STS_OBF) != 0) != (nout > 0))
+		error = snap_fail(r, -EINVAL, "status %#jx disagrees with "
+		    "%ju bytes in the output buffer", (uintmax_t)sts,
+		    (uintmax_t)nout);
+	if (error != 0)
+		return (error);
+	pthread_mutex_lock(&kbc.mtx);
+	kbc.status = (uint8_t)sts;
+	kbc.cmdbyte = (uint8_t)cb;
+	kbc.outport = (uint8_t)op;
+	kbc.port92 = (uint8_t)p92;
+	kbc.pending = (int)pend;
+	kbc.kbd_pending = (int)kpend;
+	memcpy(kbc.obuf, obuf, sizeof(obuf));
+	kbc.rpos = (int)rpos;
+	kbc.nout = (int)nout;
+	pthread_mutex_unlock(&kbc.mtx);
+	return (0);
+}
+
+static struct snapshot_dev kbc_snap = {
+	.id = "atkbdc", .dev = "atkbdc", .save = atkbdc_snapshot,
+	.restore = atkbdc_restore,
+};
+
 static struct inout_port kbc_ports[] = {
 	{ "atkbdc data", KBD_DATA_PORT, 1, IOPORT_F_INOUT, kbc_handler, NULL },
 	{ "atkbdc sts/cmd", KBD_STS_PORT, 1, IOPORT_F_INOUT, kbc_handler,
@@ -299,12 +403,17 @@ atkbdc_init(struct vmctx *ctx)
 		}
 	}
 	kbc.registered = true;
+	if (snapshot_register(&kbc_snap) != 0) {
+		fprintf(stderr, "atkbdc: cannot register for snapshots\n");
+		return (-1);
+	}
 	return (0);
 }
 
 void
 atkbdc_fini(void)
 {
+	snapshot_unregister(&kbc_snap);
 	if (!kbc.registered)
 		return;
 	for (size_t i = 0; i < sizeof(kbc_ports) / sizeof(kbc_ports[0]); i++)

@@ -17,6 +17,7 @@
 #include "bhyve/acpi.h"
 #include "bhyve/amd64/pm.h"
 #include "bhyve/inout.h"
+#include "bhyve/snapshot.h"
 #include "libvmmapi/vmmapi.h"
 
 /* RST_CNT (ICH10 13.7.5). */
@@ -187,6 +188,69 @@ pm1_cnt_handler(struct vmctx *ctx, int in, int port, int bytes,
 	return (0);
 }
 
+/*
+ * Save and restore (snapshot.h): record "pm" version 1 holds RST_CNT and
+ * PM1_STS/EN/CNT, and the SCI level, which must agree with them.
+ */
+#define	PM_SNAP_VERSION	1
+
+static int
+pm_snapshot(void *arg, struct snap_rec *r)
+{
+	(void)arg;
+	pthread_mutex_lock(&pm.mtx);
+	snap_rec_set_version(r, PM_SNAP_VERSION);
+	(void)snap_put_u64(r, "rst_cnt", pm.rst_cnt);
+	(void)snap_put_u64(r, "pm1_sts", pm.pm1_sts);
+	(void)snap_put_u64(r, "pm1_en", pm.pm1_en);
+	(void)snap_put_u64(r, "pm1_cnt", pm.pm1_cnt);
+	(void)snap_put_u64(r, "sci", pm.sci);
+	pthread_mutex_unlock(&pm.mtx);
+	return (snap_rec_status(r));
+}
+
+static int
+pm_restore(void *arg, struct snap_rec *r)
+{
+	uint64_t rst = 0, sts = 0, en = 0, cnt = 0;
+	bool sci = false;
+	int error;
+
+	(void)arg;
+	error = snap_check_version(r, 1, PM_SNAP_VERSION);
+	/* RST_CPU never stays set: a write of it resets at once. */
+	if (error == 0)
+		error = snap_get_bits(r, "rst_cnt", RST_SYS_RST |
+		    RST_FULL_RST, &rst);
+	if (error == 0)
+		error = snap_get_bits(r, "pm1_sts", PM1_STS_MASK, &sts);
+	if (error == 0)
+		error = snap_get_bits(r, "pm1_en", PM1_EN_MASK, &en);
+	if (error == 0)
+		error = snap_get_bits(r, "pm1_cnt", PM1_CNT_RW, &cnt);
+	if (error == 0)
+		error = snap_get_bool(r, "sci", &sci);
+	if (error == 0 && sci != ((sts & en & PM1_EN_MASK) != 0))
+		error = snap_fail(r, -EINVAL, "sci = %d disagrees with "
+		    "PM1_STS %#jx / PM1_EN %#jx", sci, (uintmax_t)sts,
+		    (uintmax_t)en);
+	if (error != 0)
+		return (error);
+	pthread_mutex_lock(&pm.mtx);
+	pm.rst_cnt = (uint8_t)rst;
+	pm.pm1_sts = (uint16_t)sts;
+	pm.pm1_en = (uint16_t)en;
+	pm.pm1_cnt = (uint16_t)cnt;
+	/* The level only: the 8259/IOAPIC records have the line. */
+	pm.sci = sci;
+	pthread_mutex_unlock(&pm.mtx);
+	return (0);
+}
+
+static struct snapshot_dev pm_snap = {
+	.id = "pm", .dev = "pm", .save = pm_snapshot, .restore = pm_restore,
+};
+
 static struct inout_port pm_ports[] = {
 	{ "reset", ACPI_RESET_PORT, 1, IOPORT_F_INOUT, reset_handler, NULL },
 	{ "pm1_evt", ACPI_PM1A_EVT_PORT, 4, IOPORT_F_INOUT, pm1_evt_handler,
@@ -217,12 +281,17 @@ pm_init(struct vmctx *ctx)
 		}
 	}
 	pm.registered = true;
+	if (snapshot_register(&pm_snap) != 0) {
+		fprintf(stderr, "pm: cannot register for snapshots\n");
+		return (-1);
+	}
 	return (0);
 }
 
 void
 pm_fini(void)
 {
+	snapshot_unregister(&pm_snap);
 	if (!pm.registered)
 		return;
 	for (size_t i = 0; i < sizeof(pm_ports) / sizeof(pm_ports[0]); i++)

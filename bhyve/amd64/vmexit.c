@@ -43,6 +43,7 @@
 #include "bhyve/mevent.h"
 #include "bhyve/pci_emul.h"
 #include "bhyve/pci_lpc.h"
+#include "bhyve/snapshot.h"
 #include "bhyve/uart_emul.h"
 #include "libvmmapi/vmmapi.h"
 
@@ -55,6 +56,7 @@ struct lpc_uart {
 	int		iobase;
 	int		irq;
 	struct inout_port iop;
+	struct snapshot_dev snap;	/* "comN", record "uart" */
 };
 
 /* Everything one run of a VM needs; handed to every exit handler. */
@@ -389,6 +391,22 @@ lpc_uart_io(struct vmctx *ctx, int in, int port, int bytes, uint32_t *eax,
 	return (0);
 }
 
+static int
+lpc_uart_snapshot(void *arg, struct snap_rec *r)
+{
+	struct lpc_uart *u = arg;
+
+	return (uart_snapshot(u->sc, r));
+}
+
+static int
+lpc_uart_restore(void *arg, struct snap_rec *r)
+{
+	struct lpc_uart *u = arg;
+
+	return (uart_restore(u->sc, r));
+}
+
 /* COM1-COM4 at their legacy ports, backends from lpc.comN.path. */
 static int
 init_lpc_uarts(struct bhyve_vm *bvm)
@@ -426,6 +444,16 @@ init_lpc_uarts(struct bhyve_vm *bvm)
 			    names[unit], u->iobase, strerror(errno));
 			return (-1);
 		}
+		snprintf(u->snap.id, sizeof(u->snap.id), "com%d", unit + 1);
+		u->snap.dev = "uart";
+		u->snap.save = lpc_uart_snapshot;
+		u->snap.restore = lpc_uart_restore;
+		u->snap.arg = u;
+		if (snapshot_register(&u->snap) != 0) {
+			fprintf(stderr, "%s: cannot register for snapshots\n",
+			    names[unit]);
+			return (-1);
+		}
 	}
 	return (0);
 }
@@ -434,6 +462,7 @@ static void
 fini_lpc_uarts(struct bhyve_vm *bvm)
 {
 	for (int unit = 0; unit < LPC_NUARTS; unit++) {
+		snapshot_unregister(&bvm->uart[unit].snap);
 		if (bvm->uart[unit].sc != NULL)
 			uart_destroy(bvm->uart[unit].sc);
 		bvm->uart[unit].sc = NULL;
@@ -653,6 +682,7 @@ teardown(struct bhyve_vm *bvm, int status)
 		pthread_join(bvm->mevent_thread, NULL);
 	}
 	ctl_server_stop();
+	fini_pci();
 	fini_lpc_uarts(bvm);
 	atkbdc_fini();
 	pm_fini();

@@ -70,7 +70,7 @@ fi
 # ---- Seeds: small valid inputs to start from ----
 S=$FB/seeds
 rm -rf "$S"
-mkdir -p "$S"/{fuzz_decode,fuzz_cpu,fuzz_devices,fuzz_config,fuzz_loader}
+mkdir -p "$S"/{fuzz_decode,fuzz_cpu,fuzz_devices,fuzz_config,fuzz_loader,fuzz_snapshot}
 
 hex() {		# hex <file> <hex digits...>: write bytes
 	local f=$1
@@ -163,6 +163,23 @@ bz=$(poke "$bz" 0x238 "$(le32 2047)")		# cmdline_size
 bz=$(poke "$bz" 0x258 "$(le32 0x1000000)")	# pref_address
 bz=$(poke "$bz" 0x260 "$(le32 0x10000)")		# init_size
 hex "$S/fuzz_loader/bzimage" 09 03 "$bz"
+
+# Snapshot images (fuzz_snapshot.c): mode 00, a valid image holding a
+# "uart" record (snapshot.h); mode 01/03, records built from the bytes.
+hex "$S/fuzz_snapshot/uart" 00 \
+    42485956534e415001000000010000000801000000000000e800000004636f6d \
+    310475617274010000000e0000000103696572010000000000000001036c6372 \
+    030000000000000001036d63720b000000000000000103736372000000000000 \
+    00000103646c6c01000000000000000103646c6d000000000000000001036663 \
+    72010000000000000001066c73725f6f65000000000000000001036d7372b000 \
+    000000000000010c746872655f70656e64696e6700000000000000000107696e \
+    74725f6f6e0100000000000000010a72785f74696d656f757400000000000000 \
+    00010a72785f776169745f6e73e803000000000000020772785f6669666f0200 \
+    00006162fe1c15f8
+hex "$S/fuzz_snapshot/built" 01 03 75 02 05 01 00 01 02 03 04 05 06 07 \
+    08 10 00 03 41 42 43 02 07 00 10 ff
+hex "$S/fuzz_snapshot/flipped" 03 01 01 01 01 01 00 00 00 00 00 00 00 00 \
+    00 04 18 00 01 20 00 02
 
 # ---- Run ----
 mkdir -p "$FB/artifacts"

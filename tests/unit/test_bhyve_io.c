@@ -8,7 +8,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bhyve/inout.h"
@@ -196,6 +198,142 @@ test_mevent(void **state)
 	close(m.fds[1]);
 }
 
+/* One-shot timers: the callback runs on the dispatch thread. */
+struct shot_env {
+	pthread_mutex_t	mtx;
+	pthread_cond_t	cv;
+	int		entered, fired, fd;
+	uint64_t	at;		/* when it last fired, ns */
+	bool		slow;		/* the callback takes 50 ms */
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+}
+
+static void
+on_shot(int fd, enum ev_type type, void *arg)
+{
+	struct shot_env *s = arg;
+	bool slow;
+
+	pthread_mutex_lock(&s->mtx);
+	s->entered++;
+	slow = s->slow;
+	pthread_mutex_unlock(&s->mtx);
+	if (slow)
+		usleep(50000);
+	pthread_mutex_lock(&s->mtx);
+	s->fired++;
+	s->fd = type == EVF_TIMER ? fd : -2;
+	s->at = now_ns();
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mtx);
+}
+
+/* Wait up to 2 s for `field' to reach n; its value. */
+static int
+shot_wait(struct shot_env *s, const int *field, int n)
+{
+	struct timespec dl;
+	int v;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 2;
+	pthread_mutex_lock(&s->mtx);
+	while (*field < n && pthread_cond_timedwait(&s->cv, &s->mtx, &dl) == 0)
+		;
+	v = *field;
+	pthread_mutex_unlock(&s->mtx);
+	return (v);
+}
+
+static int
+shot_count(struct shot_env *s)
+{
+	int v;
+
+	pthread_mutex_lock(&s->mtx);
+	v = s->fired;
+	pthread_mutex_unlock(&s->mtx);
+	return (v);
+}
+
+static void
+test_mevent_oneshot(void **state)
+{
+	struct shot_env s;
+	struct mevent *shot, *tick;
+	pthread_t t;
+	uint64_t t0;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	pthread_mutex_init(&s.mtx, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	assert_int_equal(mevent_init(), 0);
+	shot = mevent_add_oneshot(on_shot, &s);
+	assert_non_null(shot);
+	assert_int_equal(pthread_create(&t, NULL, dispatch, NULL), 0);
+
+	/* Idle until armed; then once, no earlier than asked. */
+	usleep(10000);
+	assert_int_equal(shot_count(&s), 0);
+	t0 = now_ns();
+	assert_int_equal(mevent_timer_start(shot, 300000), 0);	/* 300 us */
+	assert_int_equal(shot_wait(&s, &s.fired, 1), 1);
+	assert_true(s.at - t0 >= 300000);
+	assert_int_equal(s.fd, -1);
+	usleep(20000);
+	assert_int_equal(shot_count(&s), 1);
+
+	/* Re-arming replaces the deadline, earlier or later. */
+	t0 = now_ns();
+	assert_int_equal(mevent_timer_start(shot, 10ull * 1000000000u), 0);
+	assert_int_equal(mevent_timer_start(shot, 200000), 0);
+	assert_int_equal(shot_wait(&s, &s.fired, 2), 2);
+	assert_true(s.at - t0 < 1000000000u);
+	assert_int_equal(mevent_timer_start(shot, 1000000), 0);
+	assert_int_equal(mevent_timer_start(shot, 40000000), 0);
+	usleep(15000);
+	assert_int_equal(shot_count(&s), 2);		/* not at 1 ms */
+	assert_int_equal(shot_wait(&s, &s.fired, 3), 3);
+
+	/* Stopped: never fires. */
+	assert_int_equal(mevent_timer_start(shot, 5000000), 0);
+	assert_int_equal(mevent_timer_stop(shot), 0);
+	usleep(30000);
+	assert_int_equal(shot_count(&s), 3);
+
+	/* Periodic-only and one-shot-only calls are refused. */
+	assert_int_equal(mevent_timer_update(shot, 10), -1);
+	assert_int_equal(errno, EINVAL);
+	tick = mevent_add(1000, EVF_TIMER, on_shot, &s);
+	assert_non_null(tick);
+	assert_int_equal(mevent_timer_start(tick, 1000), -1);
+	assert_int_equal(mevent_delete(tick), 0);
+
+	/* delete_wait returns only once a running callback is done. */
+	pthread_mutex_lock(&s.mtx);
+	s.slow = true;
+	pthread_mutex_unlock(&s.mtx);
+	assert_int_equal(mevent_timer_start(shot, 0), 0);
+	assert_int_equal(shot_wait(&s, &s.entered, 4), 4);
+	assert_int_equal(mevent_delete_wait(shot), 0);
+	assert_int_equal(shot_count(&s), 4);
+	assert_int_equal(mevent_timer_start(shot, 1000), -1);	/* deleted */
+
+	mevent_stop();
+	pthread_join(t, NULL);
+	pthread_cond_destroy(&s.cv);
+	pthread_mutex_destroy(&s.mtx);
+}
+
 int
 main(void)
 {
@@ -203,6 +341,7 @@ main(void)
 		cmocka_unit_test(test_inout),
 		cmocka_unit_test(test_mem),
 		cmocka_unit_test(test_mevent),
+		cmocka_unit_test(test_mevent_oneshot),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

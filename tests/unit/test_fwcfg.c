@@ -19,6 +19,7 @@
 #include "bhyve/inout.h"
 #include "bhyve/mem.h"
 #include "bhyve/qemu_fwcfg.h"
+#include "bhyve/snapshot.h"
 #include "libvmmapi/vmmapi.h"
 #include "tests/unit/vm_fixture.h"
 
@@ -350,6 +351,7 @@ test_firmware(void **state)
 	assert_int_equal(acpi_sum(e->mem + ACPI_RSDP_GPA, 36), 0);
 	assert_memory_equal(e->mem + 0xF0000, "_MP_", 4);
 	assert_memory_equal(e->mem + 0xF1000, "_SM_", 4);
+	assert_memory_equal(e->mem + 0xF1020, "_SM3_", 5);
 	assert_int_equal(bhyve_firmware_exit_status(3), 3);
 	bhyve_firmware_fini();
 	{
@@ -365,6 +367,58 @@ test_firmware(void **state)
 	free_config();
 }
 
+/*
+ * Save and restore (snapshot.h): a guest half-way through reading a file
+ * carries on after the record is restored into a fresh device built from
+ * the same configuration; records that do not fit are refused.
+ */
+static void
+test_snapshot(void **state)
+{
+	struct env *e = *state;
+	struct snap_image *img;
+	struct snap_rec *r;
+	uint32_t v;
+	char err[256];
+
+	init_inout();
+	assert_int_equal(qemu_fwcfg_add_file(e->fc, "opt/x", "hello world",
+	    11), 0);
+	assert_int_equal(qemu_fwcfg_register(e->fc), 0);
+	sel(e, FWCFG_FILE_FIRST);
+	assert_int_equal(rd8(e), 'h');
+	assert_int_equal(rd8(e), 'e');
+	v = 0x78563412;			/* DMA address, high half */
+	assert_int_equal(qemu_fwcfg_pio(e->fc, 0, FWCFG_PORT_DMA, 4, &v), 0);
+	assert_int_equal(snapshot_save_image(&img, err, sizeof(err)), 0);
+
+	qemu_fwcfg_destroy(e->fc);
+	e->fc = qemu_fwcfg_create(e->ctx);
+	assert_non_null(e->fc);
+	assert_int_equal(qemu_fwcfg_add_file(e->fc, "opt/x", "hello world",
+	    11), 0);
+	assert_int_equal(qemu_fwcfg_register(e->fc), 0);
+	assert_int_equal(snapshot_restore_image(img, err, sizeof(err)), 0);
+	v = 0;
+	assert_int_equal(qemu_fwcfg_pio(e->fc, 1, FWCFG_PORT_SEL, 2, &v), 0);
+	assert_int_equal(v, FWCFG_FILE_FIRST);
+	assert_int_equal(rd8(e), 'l');
+	assert_int_equal(rd8(e), 'l');
+
+	/* Another file count, a selector wider than 16 bits: refused. */
+	r = snap_image_find(img, "fwcfg");
+	assert_int_equal(snap_put_u64(r, "nfiles", 5), 0);
+	assert_true(snapshot_restore_image(img, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "5 files in the record, 1 here"));
+	assert_int_equal(snap_put_u64(r, "nfiles", 1), 0);
+	assert_int_equal(snap_put_u64(r, "selector", 0x10000), 0);
+	assert_true(snapshot_restore_image(img, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "\"selector\" = 0x10000 out of range"));
+	assert_int_equal(rd8(e), 'o');		/* position kept */
+	snap_image_free(img);
+	qemu_fwcfg_unregister(e->fc);
+}
+
 int
 main(void)
 {
@@ -375,6 +429,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_firmware, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

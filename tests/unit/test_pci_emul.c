@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -17,6 +18,7 @@
 #include "bhyve/inout.h"
 #include "bhyve/mem.h"
 #include "bhyve/pci_emul.h"
+#include "bhyve/snapshot.h"
 #include "bhyve/uart_emul.h"
 #include "libvmmapi/vmmapi.h"
 #include "tests/unit/vm_fixture.h"
@@ -69,6 +71,18 @@ struct env {
 
 static struct env env;
 
+/* A fresh PCI tree from the config (with the test device at TSLOT). */
+static void
+make_tree(void)
+{
+	init_mem(1);
+	init_inout();
+	pci_irq_init(env.ctx);
+	assert_int_equal(pci_emul_init_devinst(env.ctx, 0, TSLOT, 0, &tdev,
+	    NULL), 0);
+	assert_int_equal(init_pci(env.ctx), 0);
+}
+
 static int
 group_setup(void **state)
 {
@@ -82,12 +96,7 @@ group_setup(void **state)
 	set_config_value("pci.0.6.0.pcireg.device", "0x7432");
 	set_config_value("pci.0.6.1.device", "hostbridge");
 	env.ctx = test_vm_new("pci-test", 64 * MB);
-	init_mem(1);
-	init_inout();
-	pci_irq_init(env.ctx);
-	assert_int_equal(pci_emul_init_devinst(env.ctx, 0, TSLOT, 0, &tdev,
-	    NULL), 0);
-	assert_int_equal(init_pci(env.ctx), 0);
+	make_tree();
 	return (0);
 }
 
@@ -484,6 +493,191 @@ test_uart_intx(void **state)
 	assert_int_equal(pio(1, (int)io + 6, 4, 0), 0xffffffffu);
 }
 
+/* ---- Save and restore ---- */
+
+/* Every function of the tree, and what a guest reads of it freely. */
+static const int tree_fns[][2] = {
+	{ 0, 0 }, { USLOT, 0 }, { TSLOT, 0 }, { 6, 0 }, { 6, 1 }, { 31, 0 },
+};
+#define	NFNS	(sizeof(tree_fns) / sizeof(tree_fns[0]))
+
+struct guest_view {
+	uint32_t	cfg[NFNS][64];
+	uint64_t	msix[8 * 2];	/* the test device's table */
+	uint64_t	pba;
+	uint32_t	cf8;
+};
+
+static void
+guest_view(struct guest_view *v)
+{
+	int c = find_cap(TSLOT, PCIY_MSIX);
+	uint64_t base, pba;
+
+	memset(v, 0, sizeof(*v));
+	for (size_t i = 0; i < NFNS; i++)
+		for (int reg = 0; reg < 256; reg += 4)
+			v->cfg[i][reg / 4] = cfg(tree_fns[i][0],
+			    tree_fns[i][1], reg, 4);
+	base = cfg(TSLOT, 0, PCIR_BAR(4), 4) & ~0xfu;
+	pba = cfg(TSLOT, 0, c + 8, 4) & ~7u;
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(read_mem(NULL, base + (uint64_t)i * 8,
+		    &v->msix[i], 8), 0);
+	assert_int_equal(read_mem(NULL, base + pba, &v->pba, 8), 0);
+	v->cf8 = pio(1, 0xcf8, 4, 0);
+}
+
+/*
+ * Program BARs, MSI-X, PIRQs, INTx and the uart, save the tree, build a
+ * fresh one from the config and restore into it: the guest reads the
+ * same config space and MSI-X table, the BARs decode where they were
+ * moved, pending state carries on.
+ */
+static void
+test_snapshot_roundtrip(void **state)
+{
+	struct pci_devinst *up, *tp;
+	struct guest_view before, after;
+	int c = find_cap(TSLOT, PCIY_MSIX);
+	uint64_t base, v;
+	uint8_t *buf;
+	size_t len;
+	char err[256];
+
+	(void)state;
+	up = pci_find_devinst(0, USLOT, 0);
+	cfgw(USLOT, 0, PCIR_BAR(0), 4, 0x3000);
+	cfgw(TSLOT, 0, PCIR_BAR(0), 4, 0xd0000000u);
+	cfgw(31, 0, 0x69, 1, 10);
+	/* MSI-X on, function masked; vector 2 unmasked and pending. */
+	base = cfg(TSLOT, 0, PCIR_BAR(4), 4) & ~0xfu;
+	assert_int_equal(write_mem(NULL, base + 32, 0xfee01000u, 8), 0);
+	assert_int_equal(write_mem(NULL, base + 40, 0x41, 8), 0);
+	assert_int_equal(write_mem(NULL, base + 80, 0xfee02000u, 8), 0);
+	cfgw(TSLOT, 0, PCIR_COMMAND, 2, 0x0007);
+	cfgw(TSLOT, 0, c + 2, 2, 0xc000);
+	pci_generate_msix(pci_find_devinst(0, TSLOT, 0), 2);
+	/* The uart (no FIFO: no timeout): a byte in, data + THRE. */
+	assert_int_equal(uart_rx_put(up->pi_arg, (const uint8_t *)"PCI", 3),
+	    1);
+	pio(0, 0x3001, 1, 0x03);
+	assert_true(up->pi_lintr.state && up->pi_lintr.routed);
+	pio(0, 0xcf8, 4, 0x80001808u);
+	guest_view(&before);
+	assert_int_equal(before.pba, 1u << 2);
+
+	assert_int_equal(snapshot_userland_save(&buf, &len, err,
+	    sizeof(err)), 0);
+	fini_pci();
+	make_tree();
+	/* Fresh: the uart's BAR where placement put it, nothing pending. */
+	assert_true(cfg(USLOT, 0, PCIR_BAR(0), 4) != 0x3001);
+	assert_int_equal(snapshot_userland_restore(buf, len, err,
+	    sizeof(err)), 0);
+	free(buf);
+
+	guest_view(&after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	up = pci_find_devinst(0, USLOT, 0);
+	tp = pci_find_devinst(0, TSLOT, 0);
+	assert_true(up->pi_lintr.state && up->pi_lintr.routed);
+	assert_true(pci_msix_enabled(tp));
+	/* BARs decode at the restored addresses. */
+	assert_int_equal(read_mem(NULL, 0xd0000010u, &v, 4), 0);
+	assert_int_equal(v, 0x1000);
+	assert_int_equal(pio(1, 0x3002, 1, 0), 0x04);	/* data first */
+	assert_int_equal(pio(1, 0x3000, 1, 0), 'P');
+	assert_int_equal(pio(1, 0x3002, 1, 0), 0x02);	/* then THRE */
+	assert_false(up->pi_lintr.state);
+	/* Unmasking the function sends the pending vector. */
+	cfgw(TSLOT, 0, c + 2, 2, 0x8000);
+	base = cfg(TSLOT, 0, PCIR_BAR(4), 4) & ~0xfu;
+	assert_int_equal(read_mem(NULL, base + (cfg(TSLOT, 0, c + 8, 4) &
+	    ~7u), &v, 8), 0);
+	assert_int_equal(v, 0);
+	/* Leave the tree as the other tests expect it. */
+	cfgw(TSLOT, 0, c + 2, 2, 0);
+	pio(0, 0x3001, 1, 0);
+}
+
+static void
+tweak_blob(struct snap_rec *r, const char *name, size_t off, uint8_t xor)
+{
+	const uint8_t *p;
+	uint8_t *copy;
+	size_t n;
+
+	assert_int_equal(snap_get_blob(r, name, &p, &n), 0);
+	assert_true(off < n);
+	copy = malloc(n);
+	assert_non_null(copy);
+	memcpy(copy, p, n);
+	copy[off] ^= xor;
+	assert_int_equal(snap_put_blob(r, name, copy, n), 0);
+	free(copy);
+}
+
+/* Records that do not fit the device are refused; the tree is unchanged. */
+static void
+test_snapshot_refused(void **state)
+{
+	static const uint8_t pba16[16];
+	struct guest_view before, after;
+	int c = find_cap(TSLOT, PCIY_MSIX);
+	struct snap_image *img;
+	struct snap_rec *r;
+	char err[256];
+
+	(void)state;
+	guest_view(&before);
+#define	REFUSED(id, tweak, msg) do {					\
+	assert_int_equal(snapshot_save_image(&img, err, sizeof(err)), 0);\
+	r = snap_image_find(img, id);					\
+	assert_non_null(r);						\
+	tweak;								\
+	assert_true(snapshot_restore_image(img, err, sizeof(err)) < 0);	\
+	if (strstr(err, msg) == NULL)					\
+		fail_msg("\"%s\" lacks \"%s\"", err, msg);		\
+	snap_image_free(img);						\
+	guest_view(&after);						\
+	assert_memory_equal(&before, &after, sizeof(before));		\
+} while (0)
+
+	REFUSED("pci.0.5.0", tweak_blob(r, "pci.cfg", 0, 1),
+	    "config byte 0 is 0x35");
+	REFUSED("pci.0.5.0", tweak_blob(r, "pci.cfg", c + 2, 1),
+	    "read-only bits differ");
+	REFUSED("pci.0.5.0", tweak_blob(r, "pci.cfg", PCIR_COMMAND + 1, 0x80),
+	    "config byte 0x5");
+	REFUSED("pci.0.5.0", tweak_blob(r, "pci.cfg", PCIR_STATUS, 0x10),
+	    "config byte 0x6");
+	REFUSED("pci.0.5.0", snap_put_u64(r, "pci.bar0.addr", 0xd0000010u),
+	    "BAR 0 address 0xd0000010");
+	REFUSED("pci.0.5.0", snap_put_u64(r, "pci.bar3.addr", 0xfff0),
+	    "BAR 3 address 0xfff0");
+	REFUSED("pci.0.5.0", snap_put_u64(r, "pci.bar1.size", 0x1000),
+	    "BAR 1 is type");
+	REFUSED("pci.0.5.0", tweak_blob(r, "pci.msix.table", 16 + 13, 1),
+	    "MSI-X entry 1: reserved");
+	REFUSED("pci.0.5.0", tweak_blob(r, "pci.msix.pba", 1, 2),
+	    "PBA bit 9");
+	REFUSED("pci.0.5.0", snap_put_blob(r, "pci.msix.pba", pba16, 16),
+	    "MSI-X table/PBA");
+	REFUSED("pci.0.5.0", snap_put_u64(r, "pci.version", 2),
+	    "\"pci.version\" = 0x2 out of range");
+	REFUSED("pci.0.5.0", snap_put_u64(r, "pci.intx", 3),
+	    "\"pci.intx\" = 0x3");
+	REFUSED("pci.0.5.0", snap_rec_set_version(r, 1), "not supported");
+	/* The model refuses: the bus part (a BAR move) is not applied. */
+	REFUSED("pci.0.3.0", (snap_put_u64(r, "pci.bar0.addr", 0x4000),
+	    snap_put_u64(r, "ier", 0xff)), "\"ier\" = 0xff");
+	REFUSED("pci.0.31.0", snap_put_u64(r, "pirqc", 0x70), "\"pirqc\"");
+	REFUSED("pci.0.0.0", snap_rec_set_version(r, 9), "not supported");
+	REFUSED("pci", snap_put_u64(r, "cf8", 0x7f000000u), "reserved bits");
+#undef REFUSED
+}
+
 int
 main(void)
 {
@@ -499,6 +693,8 @@ main(void)
 		cmocka_unit_test(test_msix),
 		cmocka_unit_test(test_pirq),
 		cmocka_unit_test(test_uart_intx),
+		cmocka_unit_test(test_snapshot_roundtrip),
+		cmocka_unit_test(test_snapshot_refused),
 	};
 
 	return (cmocka_run_group_tests(tests, group_setup, group_teardown));

@@ -6,12 +6,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <string.h>
 
 #include "bhyve/inout.h"
 #include "bhyve/mem.h"
 #include "bhyve/pctestdev.h"
 #include "bhyve/post.h"
+#include "bhyve/snapshot.h"
 #include "libvmmapi/vmmapi.h"
 #include "tests/unit/vm_fixture.h"
 
@@ -164,6 +166,97 @@ test_post(void **state)
 	post_fini(pp);
 }
 
+/* Save, fresh devices, restore: scratch, lines, memory, POST code. */
+static void
+test_snapshot(void **state)
+{
+	struct env *e = *state;
+	struct post_port *pp = post_init();
+	struct snap_image *img, *again;
+	struct snap_rec *r;
+	uint64_t v;
+	char err[256];
+
+	assert_non_null(pp);
+	io(e, 0, 0xE0, 4, 0xdeadbeef);
+	io(e, 0, 0x2000 + 5, 1, 1);
+	assert_int_equal(write_mem(NULL, PCTESTDEV_MEM_BASE + 0x100,
+	    0x0102030405060708ULL, 8), 0);
+	io(e, 0, 0x80, 1, 0x42);
+	assert_int_equal(snapshot_save_image(&img, err, sizeof(err)), 0);
+
+	pctestdev_fini(e->td);
+	post_fini(pp);
+	e->td = pctestdev_init(e->ctx);
+	pp = post_init();
+	assert_non_null(e->td);
+	assert_non_null(pp);
+	assert_int_equal(io(e, 1, 0xE0, 4, 0), 0);
+	assert_int_equal(snapshot_restore_image(img, err, sizeof(err)), 0);
+	snap_image_free(img);
+
+	assert_int_equal(io(e, 1, 0xE0, 4, 0), 0xdeadbeef);
+	assert_int_equal(read_mem(NULL, PCTESTDEV_MEM_BASE + 0x100, &v, 8),
+	    0);
+	assert_int_equal(v, 0x0102030405060708ULL);
+	assert_int_equal(post_last_code(pp), 0x42);
+	assert_int_equal(pctestdev_exit_status(e->td), -1);
+	/* The line levels came back (not readable through the ports). */
+	assert_int_equal(snapshot_save_image(&again, err, sizeof(err)), 0);
+	r = snap_image_find(again, "pc-testdev");
+	assert_int_equal(snap_get_u64(r, "irq", &v), 0);
+	assert_int_equal(v, 1u << 5);
+	snap_image_free(again);
+	io(e, 0, 0x2000 + 5, 1, 0);
+	post_fini(pp);
+}
+
+static void
+test_snapshot_refused(void **state)
+{
+	struct env *e = *state;
+	struct post_port *pp = post_init();
+	struct snap_image *img;
+	struct snap_rec *r;
+	char err[256];
+
+	assert_non_null(pp);
+	io(e, 0, 0xE0, 4, 0x11223344);
+#define	REFUSED(id, tweak, msg) do {					\
+	assert_int_equal(snapshot_save_image(&img, err, sizeof(err)), 0);\
+	r = snap_image_find(img, id);					\
+	tweak;								\
+	io(e, 0, 0xE0, 4, 0x55667788);					\
+	assert_true(snapshot_restore_image(img, err, sizeof(err)) < 0);	\
+	if (strstr(err, msg) == NULL)					\
+		fail_msg("\"%s\" lacks \"%s\"", err, msg);		\
+	snap_image_free(img);						\
+	assert_int_equal(io(e, 1, 0xE0, 4, 0), 0x55667788);		\
+	io(e, 0, 0xE0, 4, 0x11223344);					\
+} while (0)
+
+	REFUSED("pc-testdev", snap_put_u64(r, "irq", 1u << 24), "\"irq\"");
+	REFUSED("pc-testdev", snap_put_u64(r, "exit_status", 2),
+	    "not a status");
+	REFUSED("pc-testdev", snap_put_blob(r, "mem", "x", 1),
+	    "mem has 1 bytes");
+	REFUSED("pc-testdev", snap_put_blob(r, "scratch", "abc", 3),
+	    "3 bytes, expected 4");
+#undef REFUSED
+	/* POST: registered after pc-testdev, which is restored first. */
+	assert_int_equal(snapshot_save_image(&img, err, sizeof(err)), 0);
+	r = snap_image_find(img, "post");
+	assert_int_equal(snap_put_u64(r, "last", 0x100), 0);
+	io(e, 0, 0x80, 1, 0x17);
+	assert_int_equal(snapshot_restore_image(img, err, sizeof(err)),
+	    -ERANGE);
+	assert_non_null(strstr(err, "restoring post (post v1): field "
+	    "\"last\" = 0x100 out of range"));
+	assert_int_equal(post_last_code(pp), 0x17);
+	snap_image_free(img);
+	post_fini(pp);
+}
+
 int
 main(void)
 {
@@ -177,6 +270,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_exit_width, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_post, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_refused, setup,
+		    teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

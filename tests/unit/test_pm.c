@@ -17,6 +17,7 @@
 #include "bhyve/amd64/atkbdc.h"
 #include "bhyve/amd64/pm.h"
 #include "bhyve/inout.h"
+#include "bhyve/snapshot.h"
 #include "libvmmapi/vmmapi.h"
 #include "tests/unit/vm_fixture.h"
 
@@ -189,6 +190,96 @@ test_port92(void **state)
 	assert_int_equal(suspended(e), VM_SUSPEND_RESET);
 }
 
+/*
+ * Save and restore (snapshot.h) of the PM registers and the 8042:
+ * after a fresh pm_init/atkbdc_init, the guest reads what it left.
+ */
+static void
+test_snapshot(void **state)
+{
+	struct env *e = *state;
+	struct snap_image *img;
+	char err[256];
+
+	io(e, false, 0xcf9, 1, 0x02);
+	io(e, false, 0x402, 2, 0x0100);		/* PWRBTN_EN */
+	pm_power_button();			/* PWRBTN_STS, SCI */
+	io(e, false, 0x404, 2, 5 << 10);
+	io(e, false, 0x64, 1, 0x60);		/* command byte := 0x65 */
+	io(e, false, 0x60, 1, 0x65);
+	io(e, false, 0x64, 1, 0x20);		/* read it back: queued */
+	io(e, false, 0x60, 1, 0xee);		/* echo: queued */
+	io(e, false, 0x64, 1, 0xd1);		/* awaits a data byte */
+	io(e, false, 0x92, 1, 0x00);
+	assert_int_equal(snapshot_save_image(&img, err, sizeof(err)), 0);
+	assert_non_null(snap_image_find(img, "pm"));
+	assert_non_null(snap_image_find(img, "atkbdc"));
+
+	atkbdc_fini();
+	pm_fini();
+	assert_int_equal(pm_init(e->ctx), 0);
+	assert_int_equal(atkbdc_init(e->ctx), 0);
+	assert_int_equal(pm_pm1_enable(), 0);
+	assert_int_equal(snapshot_restore_image(img, err, sizeof(err)), 0);
+	snap_image_free(img);
+
+	assert_int_equal(io(e, true, 0xcf9, 1, 0), 0x02);
+	assert_int_equal(io(e, true, 0x400, 4, 0), 0x01000100);
+	assert_int_equal(io(e, true, 0x404, 2, 0), 5 << 10 | 1);
+	assert_int_equal(io(e, true, 0x92, 1, 0), 0x00);
+	assert_int_equal(io(e, true, 0x64, 1, 0) & 0x01, 0x01);
+	assert_int_equal(io(e, true, 0x60, 1, 0), 0x65);
+	assert_int_equal(io(e, true, 0x60, 1, 0), 0xee);
+	assert_int_equal(io(e, true, 0x64, 1, 0) & 0x01, 0);
+	/* The pending 0xD1 takes this byte: reset bit set, no reset. */
+	io(e, false, 0x60, 1, 0x03);
+	io(e, false, 0x64, 1, 0xd0);
+	assert_int_equal(io(e, true, 0x60, 1, 0), 0x03);
+	assert_int_equal(suspended(e), VM_SUSPEND_NONE);
+}
+
+/* Bad records are refused with a reason; the devices keep their state. */
+static void
+test_snapshot_refused(void **state)
+{
+	struct env *e = *state;
+	struct snap_image *img;
+	struct snap_rec *r;
+	char err[256];
+
+	io(e, false, 0x402, 2, 0x0100);
+	io(e, false, 0x64, 1, 0x20);		/* one byte queued */
+#define	REFUSED(id, tweak, msg) do {					\
+	assert_int_equal(snapshot_save_image(&img, err, sizeof(err)), 0);\
+	r = snap_image_find(img, id);					\
+	assert_non_null(r);						\
+	tweak;								\
+	assert_true(snapshot_restore_image(img, err, sizeof(err)) < 0);	\
+	if (strstr(err, msg) == NULL)					\
+		fail_msg("\"%s\" lacks \"%s\"", err, msg);		\
+	snap_image_free(img);						\
+	assert_int_equal(pm_pm1_enable(), 0x0100);			\
+	assert_int_equal(io(e, true, 0x64, 1, 0) & 0x01, 0x01);	\
+} while (0)
+
+	REFUSED("pm", snap_put_u64(r, "pm1_en", 0x0002), "\"pm1_en\"");
+	REFUSED("pm", snap_put_u64(r, "pm1_sts", 0x0100),
+	    "sci = 0 disagrees");
+	REFUSED("pm", snap_put_u64(r, "rst_cnt", 0x04), "\"rst_cnt\"");
+	REFUSED("pm", snap_del(r, "pm1_cnt"), "\"pm1_cnt\" missing");
+	REFUSED("atkbdc", snap_put_u64(r, "nout", 9), "\"nout\" = 0x9");
+	REFUSED("atkbdc", snap_put_u64(r, "nout", 0), "disagrees");
+	REFUSED("atkbdc", snap_put_u64(r, "rpos", 8), "\"rpos\" = 0x8");
+	REFUSED("atkbdc", snap_put_u64(r, "pending", 0x55),
+	    "not ones that take data");
+	REFUSED("atkbdc", snap_put_blob(r, "obuf", "1234567", 7),
+	    "7 bytes, expected 8");
+	REFUSED("atkbdc", snap_put_u64(r, "port92", 0x04), "\"port92\"");
+#undef REFUSED
+	/* The queued command byte (0x45 after reset) is still there. */
+	assert_int_equal(io(e, true, 0x60, 1, 0), 0x45);
+}
+
 int
 main(void)
 {
@@ -200,6 +291,8 @@ main(void)
 		T(test_kbc),
 		T(test_kbc_outport_reset),
 		T(test_port92),
+		T(test_snapshot),
+		T(test_snapshot_refused),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
