@@ -322,8 +322,9 @@ fill_smbios_params(struct vmctx *ctx, const uint8_t *uuid,
 
 /*
  * SMBIOS as QEMU offers it to firmware: "etc/smbios/smbios-anchor" (the
- * entry point, table address 0 for the firmware to fill in) and
- * "etc/smbios/smbios-tables" (the structures).
+ * 32-bit entry point, built as if placed at gpa 0, so its table address
+ * is SMBIOS_TABLE_OFF; the firmware puts the table somewhere and
+ * rewrites it) and "etc/smbios/smbios-tables" (the structures).
  */
 static int
 fwcfg_smbios(struct vmctx *ctx, struct qemu_fwcfg *fc, const uint8_t *uuid)

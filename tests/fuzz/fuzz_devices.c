@@ -10,6 +10,8 @@
  * - the 16550 register model (bhyve/uart_emul.h) with received bytes;
  * - QEMU fw_cfg (bhyve/qemu_fwcfg.h) with DMA descriptors placed in
  *   guest RAM by the input;
+ * - bhyve's fwctl (bhyve/fwctl.h): resets, request words that are often
+ *   well-formed ("hw.ncpu" GETs) and reads of any width at any time;
  * - bhyve's userland devices as a vCPU reaches them: emulate_inout() on
  *   the port table (PCI config mechanism #1, PCI BARs, LPC, PIRQ, ATKBDC,
  *   PM, POST), read_mem()/write_mem() on ECAM and the BAR
@@ -26,6 +28,7 @@
 #include "bhyve/amd64/atkbdc.h"
 #include "bhyve/amd64/pm.h"
 #include "bhyve/config.h"
+#include "bhyve/fwctl.h"
 #include "bhyve/inout.h"
 #include "bhyve/mem.h"
 #include "bhyve/pci_emul.h"
@@ -325,6 +328,35 @@ op_fwcfg(struct qemu_fwcfg *fc, struct fz *f)
 	    (int)width(f, false), &val);
 }
 
+/*
+ * fwctl: a word the protocol expects next (reset, size, operation,
+ * transaction id, the "hw.ncpu" name) or anything at all, then maybe a
+ * read; the response must always be answerable without a crash.
+ */
+static void
+op_fwctl(struct fwctl *fc, struct fz *f)
+{
+	static const uint32_t words[] = { 12 + 8, 3, 4, 0x6e2e7768,
+	    0x00757063, 0, 12 + 80, 0xffffffff };
+	uint8_t sel = fz_u8(f);
+	uint32_t val;
+	int port = 0x510 + (sel & 1);
+
+	if ((sel & 6) == 0) {
+		val = 0;		/* reset */
+		(void)fwctl_pio(fc, 0, 0x510, 2, &val);
+	} else if ((sel & 6) == 2) {
+		val = words[fz_u8(f) % (sizeof(words) / sizeof(words[0]))];
+		(void)fwctl_pio(fc, 0, 0x510, 4, &val);
+	} else if ((sel & 6) == 4) {
+		val = fz_u32(f);
+		(void)fwctl_pio(fc, 0, port, (int)width(f, false), &val);
+	} else {
+		val = 0;
+		(void)fwctl_pio(fc, 1, port, (int)width(f, false), &val);
+	}
+}
+
 static void
 op_bhyve_pio(struct fz *f)
 {
@@ -400,6 +432,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vplatform *p;
 	struct uart_softc *sc;
 	struct qemu_fwcfg *fc;
+	struct fwctl *fctl;
 	int nops;
 
 	fake_ns = 1000000000;
@@ -411,9 +444,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fc = qemu_fwcfg_create(ctx);
 	FZ_CHECK(fc != NULL);
 	FZ_CHECK(qemu_fwcfg_add_file(fc, "etc/fuzz", "0123456789", 10) == 0);
+	fctl = fwctl_create(NCPU);
+	FZ_CHECK(fctl != NULL);
 
 	for (nops = 0; !fz_empty(&f) && nops < MAX_OPS; nops++) {
-		switch (fz_u8(&f) % 15) {
+		switch (fz_u8(&f) % 16) {
 		case 0:
 		case 1:
 			op_vplatform_pio(p, &f);
@@ -453,11 +488,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 13:
 			op_bhyve_mmio(&f);
 			break;
+		case 15:
+			op_fwctl(fctl, &f);
+			break;
 		default:
 			op_pci_cfg(&f);
 			break;
 		}
 	}
+	fwctl_destroy(fctl);
 	qemu_fwcfg_destroy(fc);
 	uart_destroy(sc);
 	vplatform_destroy(p);

@@ -119,6 +119,9 @@ hex "$S/fuzz_devices/fwcfg" 0a 00 01 00 00 00 00 0a 05 00 00 00 00 00 \
     00 00 00 02
 hex "$S/fuzz_devices/uart" 09 00 03 80 09 00 01 00 09 02 04 41 42 43 44 \
     09 01 05 09 01 00
+# fwctl: reset, GET "hw.ncpu" (size, op, txid, two name words), reads
+hex "$S/fuzz_devices/fwctl" 0f 00 0f 02 00 0f 02 01 0f 02 02 0f 02 03 \
+    0f 02 04 0f 06 02 0f 06 02 0f 06 02 0f 06 02 0f 06 02 0f 06 02
 
 # Config: a -k file (first byte odd) and option lines (first byte even,
 # then each line's first character picks the parser).
