@@ -10,9 +10,9 @@
  * through fw_cfg only: the ROM covers the BIOS area), uuid and the SMBIOS
  * strings, fwcfg.file.N.{name,string,file} (-f), pci.B.S.F.bootindex.
  *
- * Ports 0x510/0x511 go to one firmware interface at most, as in bhyve:
- * QEMU fw_cfg with lpc.fwcfg=qemu (boot ROM or not), bhyve's fwctl with
- * lpc.fwcfg=bhyve and a boot ROM (its only consumer is the UEFI ROM).
+ * Ports 0x510/0x511 go to one firmware interface: bhyve's fwctl with
+ * lpc.fwcfg=bhyve and a boot ROM (its only consumer is the UEFI ROM),
+ * else QEMU fw_cfg (lpc.fwcfg=qemu, or no boot ROM: see fwcfg_is_qemu).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -78,10 +78,18 @@ fwcfg_flavour(void)
 	return (v != NULL ? v : "bhyve");
 }
 
+/*
+ * QEMU fw_cfg on 0x510: with lpc.fwcfg=qemu, and also with the default
+ * "bhyve" when no boot ROM runs.  bhyve's fwctl serves only its UEFI ROM
+ * and bhyve itself cannot boot a kernel directly, so leaving the ports
+ * empty there would only lose the vCPU count and RAM size that kernels
+ * loaded with boot.kernel read from fw_cfg (kvm-unit-tests' smp setup
+ * waits for FW_CFG_NB_CPUS processors; QEMU users expect it too).
+ */
 static bool
 fwcfg_is_qemu(void)
 {
-	return (strcmp(fwcfg_flavour(), "qemu") == 0);
+	return (strcmp(fwcfg_flavour(), "qemu") == 0 || !have_bootrom());
 }
 
 /* bhyve compares the same way (strcmp), but ignores other values. */

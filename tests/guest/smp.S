@@ -13,6 +13,7 @@
  *   - cross-modifying code: APs loop over a function the BSP rewrites
  *     and must see the new instruction (the decoded copy is dropped);
  * then halts with interrupts disabled, so the VM ends halted (exit 2).
+ * First it reads the processor count from fw_cfg, as kvm-unit-tests do.
  */
 #define	GUEST_NAME	"smp"
 #include "lib.inc"
@@ -134,6 +135,21 @@ test_main:
 	EXPECT	%edx, $(1 << 9), "CPUID.1:EDX.APIC"
 	shrl	$24, %ebx
 	EXPECT	%ebx, $0, "BSP initial APIC ID (CPUID.1:EBX[31:24]) is 0"
+	/*
+	 * The processor count as multiboot test kernels read it (QEMU
+	 * fw_cfg key 5, FW_CFG_NB_CPUS: 16-bit selector write to 0x510,
+	 * little-endian bytes from 0x511), present without a boot ROM.
+	 */
+	movw	$5, %ax
+	movw	$0x510, %dx
+	outw	%ax, %dx
+	incw	%dx
+	inb	%dx, %al
+	movb	%al, %bl
+	inb	%dx, %al
+	movb	%al, %bh
+	movzwl	%bx, %ebx
+	EXPECT	%ebx, $(NAPS + 1), "fw_cfg FW_CFG_NB_CPUS"
 	call	idt256_init
 	movl	$V_TO_AP, %eax
 	movl	$irq_to_ap, %ebx

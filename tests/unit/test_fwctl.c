@@ -476,8 +476,11 @@ test_firmware(void **state)
 	assert_string_equal(sig, "BHYV");
 	assert_int_equal(firmware(ctx, NULL, true, sig), 0);
 	assert_string_equal(sig, "BHYV");
+	/* no ROM to serve: QEMU fw_cfg for directly booted kernels */
 	assert_int_equal(firmware(ctx, "bhyve", false, sig), 0);
-	assert_string_equal(sig, "");
+	assert_string_equal(sig, "QEMU");
+	assert_int_equal(firmware(ctx, NULL, false, sig), 0);
+	assert_string_equal(sig, "QEMU");
 	assert_int_equal(firmware(ctx, "qemu", true, sig), 0);
 	assert_string_equal(sig, "QEMU");
 	assert_int_equal(firmware(ctx, "qemu", false, sig), 0);
