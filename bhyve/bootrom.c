@@ -3,11 +3,14 @@
  * Boot ROM mapping: see bootrom.h.
  *
  * One VM_BOOTROM segment holds [VARS][ROM]; the ROM part is mapped
- * read/execute ending at 4 GiB, the VARS part read-write just below it,
- * and the ROM's top read/execute again over the BIOS area below 1 MiB
- * (a shadowing mapping, vmm_mem.h): guest writes to either ROM view are
- * dropped, as a PC's chipset drops them with its shadow RAM (PAM)
- * write-protected, and code runs from it like from RAM.
+ * read/execute ending at 4 GiB, the VARS part read-write just below it.
+ * The BIOS area below 1 MiB is guest RAM (sysmem) into which the ROM's
+ * top is copied: RAM for the CPU and for device DMA alike (fw_cfg DMA
+ * puts SeaBIOS's ACPI RSDP there), as a PC's shadow RAM once the
+ * chipset's PAM registers enable it.  Should guest memory end below
+ * 1 MiB, the copy gets pages of its own in the segment ([SHADOW] after
+ * ROM), mapped read-write there instead.  Guest writes to the ROM at
+ * 4 GiB are dropped.
  * The variable store is copied from its file at start and written back
  * at exit (atexit) from a mapping of our own, since guest memory
  * segments are memfds.
@@ -54,6 +57,12 @@ bootvars_path(void)
 	const char *p = get_config_value("bootvars");
 
 	return (p != NULL ? p : get_config_value("lpc.bootvars"));
+}
+
+size_t
+bootrom_shadow_size(size_t romsize)
+{
+	return (romsize <= BOOTROM_SHADOW_MAX ? romsize : BOOTROM_LEGACY_SIZE);
 }
 
 int
@@ -157,9 +166,9 @@ int
 bootrom_init(struct vmctx *ctx)
 {
 	const char *rom = bootrom_path(), *varp = bootvars_path(), *why;
-	size_t romsize, varsize = 0, legacy;
+	size_t romsize, varsize = 0, shadow, segsize;
 	int romfd, varfd = -1;
-	uint8_t *seg;
+	uint8_t *seg, *low;
 	uint64_t gpa;
 
 	if (rom == NULL)
@@ -176,10 +185,14 @@ bootrom_init(struct vmctx *ctx)
 		fprintf(stderr, "bootrom: %s: %s\n", rom, why);
 		goto fail;
 	}
-	seg = vm_create_devmem(ctx, VM_BOOTROM, "bootrom", varsize + romsize);
+	/* The BIOS area is normally RAM; else the copy needs pages here. */
+	shadow = bootrom_shadow_size(romsize);
+	low = vm_map_gpa(ctx, BOOTROM_SHADOW_END - shadow, shadow);
+	segsize = varsize + romsize + (low == NULL ? shadow : 0);
+	seg = vm_create_devmem(ctx, VM_BOOTROM, "bootrom", segsize);
 	if (seg == MAP_FAILED) {
 		fprintf(stderr, "bootrom: cannot allocate %zu bytes: %s\n",
-		    varsize + romsize, strerror(errno));
+		    segsize, strerror(errno));
 		goto fail;
 	}
 	if ((varsize > 0 && read_all(varfd, seg, varsize) != 0) ||
@@ -196,14 +209,19 @@ bootrom_init(struct vmctx *ctx)
 		    (uintmax_t)gpa, strerror(errno));
 		goto fail;
 	}
-	/* The legacy BIOS area shows the ROM's top 128 KiB, read-only. */
-	legacy = romsize < BOOTROM_LEGACY_SIZE ? romsize : BOOTROM_LEGACY_SIZE;
-	if (vm_mmap_memseg(ctx, BOOTROM_LEGACY_BASE + BOOTROM_LEGACY_SIZE -
-	    legacy, VM_BOOTROM, (vm_ooffset_t)(varsize + romsize - legacy),
-	    legacy, PROT_READ | PROT_EXEC) != 0) {
-		fprintf(stderr, "bootrom: cannot map the ROM below 1 MiB: "
-		    "%s\n", strerror(errno));
-		goto fail;
+	/* The BIOS area: a writable copy of the ROM's top (bootrom.h). */
+	if (low != NULL) {
+		memcpy(low, seg + varsize + romsize - shadow, shadow);
+	} else {
+		memcpy(seg + varsize + romsize, seg + varsize + romsize -
+		    shadow, shadow);
+		if (vm_mmap_memseg(ctx, BOOTROM_SHADOW_END - shadow,
+		    VM_BOOTROM, (vm_ooffset_t)(varsize + romsize), shadow,
+		    PROT_READ | PROT_WRITE | PROT_EXEC) != 0) {
+			fprintf(stderr, "bootrom: cannot map the ROM below "
+			    "1 MiB: %s\n", strerror(errno));
+			goto fail;
+		}
 	}
 	close(romfd);
 	if (varfd >= 0) {

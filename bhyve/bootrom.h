@@ -6,12 +6,19 @@
  * The ROM file is mapped read-only so that it ends at 4 GiB, where the
  * reset vector F000:FFF0 (physical 0xFFFFFFF0) finds it; the variable
  * store, if any, is mapped read-write right below it and written back
- * to its file when bhyve exits.  The last 128 KiB of the ROM (all of a
- * smaller one) also show at the top of 0xE0000-0xFFFFF, for firmware and
- * test programs that run below 1 MiB: read-only there too, as a PC's
- * BIOS area after POST has write-protected its shadow RAM (there are no
- * PAM registers to make it writable).  Guest writes to the ROM are
- * ignored; the variable store is the only writable part.
+ * to its file when bhyve exits.  Guest writes to the ROM are ignored.
+ *
+ * Below 1 MiB the guest finds a copy of the ROM's top, ending at
+ * 0xFFFFF, in its RAM (bootrom_shadow_size(): all of a ROM of up to
+ * 256 KiB, which a legacy BIOS image links to fill 0xC0000-0xFFFFF,
+ * else the top 128 KiB, the E and F segments).  That is the BIOS area
+ * of a PC whose firmware has set the chipset's PAM registers to "RAM,
+ * read/write" and copied itself there: the state SeaBIOS needs for its
+ * variables, for the code a 256 KiB image keeps at 0xC0000-0xDFFFF and
+ * for the tables fw_cfg DMA writes there.  Our host bridge has no PAM
+ * registers (neither has bhyve's), so firmware cannot get there by
+ * itself.  As in Xen, whose hvmloader copies SeaBIOS to RAM ending at
+ * 1 MiB, the area then stays writable.
  */
 #ifndef _BHYVE_BOOTROM_H_
 #define _BHYVE_BOOTROM_H_
@@ -21,8 +28,9 @@
 struct vmctx;
 
 #define	BOOTROM_MAXSIZE		(16u << 20)	/* ROM + VARS */
-#define	BOOTROM_LEGACY_BASE	0xE0000u
-#define	BOOTROM_LEGACY_SIZE	0x20000u
+#define	BOOTROM_SHADOW_END	0x100000u	/* the BIOS area ends here */
+#define	BOOTROM_SHADOW_MAX	0x40000u	/* 0xC0000-0xFFFFF */
+#define	BOOTROM_LEGACY_SIZE	0x20000u	/* 0xE0000-0xFFFFF */
 
 /* The configured ROM path, or NULL. */
 const char *bootrom_path(void);
@@ -32,6 +40,9 @@ const char *bootrom_path(void);
  * configured), or -1 with a message printed.
  */
 int	bootrom_init(struct vmctx *ctx);
+
+/* Bytes of the ROM's top copied into the BIOS area (see above). */
+size_t	bootrom_shadow_size(size_t romsize);
 
 /* Write the variable store back to its file (also done at exit). */
 int	bootrom_sync_vars(void);

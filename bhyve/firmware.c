@@ -381,6 +381,12 @@ fwcfg_setup(struct vmctx *ctx, int ncpus, const struct acpi_tables *acpi,
 	error |= qemu_fwcfg_add_item(fc, FWCFG_RAM_SIZE, v8, 8);
 	error |= qemu_fwcfg_add_item(fc, FWCFG_NB_CPUS, v2, 2);
 	error |= qemu_fwcfg_add_item(fc, FWCFG_MAX_CPUS, v2, 2);
+	/*
+	 * No display device: QEMU's -nographic.  SeaBIOS then keeps its
+	 * console on COM1 (its "sercon"), as it does under QEMU.
+	 */
+	put_le(v2, 1, 2);
+	error |= qemu_fwcfg_add_item(fc, FWCFG_NOGRAPHIC, v2, 2);
 	put_le(v8, (uint64_t)ncpus, 4);
 	error |= qemu_fwcfg_add_file(fc, "opt/bhyve/hw.ncpu", v8, 4);
 	n = e820_get_entries(ctx, e820, E820_MAX_ENTRIES);

@@ -590,18 +590,18 @@ bar_set_decoding(struct pci_devinst *pi, int idx, bool on)
 	memset(&iop, 0, sizeof(iop));
 	memset(&mr, 0, sizeof(mr));
 	if (b->type == PCIBAR_IO) {
-		iop.name = pi->pi_name;
-		iop.port = (int)b->addr;
-		iop.size = (int)b->size;
-		iop.flags = IOPORT_F_INOUT;
-		iop.handler = bar_io_handler;
-		iop.arg = pi;
 		if (b->addr == 0 || b->addr + b->size > PCI_IOLIMIT) {
 			if (on)
 				pci.bad_accesses++;
 			b->registered = false;
 			return;
 		}
+		iop.name = pi->pi_name;
+		iop.port = (int)b->addr;
+		iop.size = (int)b->size;
+		iop.flags = IOPORT_F_INOUT;
+		iop.handler = bar_io_handler;
+		iop.arg = pi;
 		error = on ? register_inout(&iop) : unregister_inout(&iop);
 	} else if (bar_is_mem(b->type)) {
 		mr.name = pi->pi_name;
@@ -689,8 +689,14 @@ bar_write(struct pci_devinst *pi, int reg, uint32_t val)
 	mask = ~(b->size - 1);
 	switch (b->type) {
 	case PCIBAR_IO:
-		/* A 16-bit decoder: upper half hardwired to zero. */
-		addr = val & mask & 0xfffc;
+		/*
+		 * Bits 31:2 are address bits (PCI Local Bus 3.0 6.2.5.1),
+		 * as in QEMU and as SeaBIOS sizes them: bhyve hardwires
+		 * 31:16 to zero (PCI_EMUL_IOMASK), which SeaBIOS takes for
+		 * a BAR of almost 4 GiB.  An address past the 64 KiB of
+		 * x86 port space decodes nothing (bar_set_decoding).
+		 */
+		addr = val & mask & 0xfffffffcu;
 		break;
 	case PCIBAR_MEM32:
 		addr = val & mask & 0xfffffff0u;
@@ -1328,9 +1334,7 @@ bar_addr_ok(const struct pcibar *b, uint64_t addr)
 	if ((addr & (b->size - 1)) != 0)
 		return (false);
 	switch (b->type) {
-	case PCIBAR_IO:
-		limit = PCI_IOLIMIT;
-		break;
+	case PCIBAR_IO:		/* 32 bits, decoding below PCI_IOLIMIT */
 	case PCIBAR_MEM32:
 	case PCIBAR_ROM:
 		limit = 1ull << 32;

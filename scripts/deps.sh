@@ -4,9 +4,10 @@
 # when they are all present.  Extra package names may be given as
 # arguments (bench/ passes qemu-system-x86).
 set -eu
-# dmidecode checks our SMBIOS tables (tests/unit/test_smbios.c).
+# dmidecode checks our SMBIOS tables (tests/unit/test_smbios.c); seabios
+# is the legacy boot ROM tests/firmware/run.sh boots.
 pkgs=(gcc make binutils libc6-dev pkg-config libcmocka-dev acpica-tools \
-    dmidecode "$@")
+    dmidecode seabios "$@")
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

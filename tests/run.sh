@@ -37,7 +37,7 @@ for t in "$B"/tests/unit/test_*; do
 	fi
 done
 
-for suite in cli diff guest tools fuzz e2e; do
+for suite in cli diff guest firmware tools fuzz e2e; do
 	s=tests/$suite/run.sh
 	[ -f "$s" ] || continue
 	while IFS= read -r line; do

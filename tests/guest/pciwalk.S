@@ -86,7 +86,7 @@ test_main:
 	call	cfg_write
 	movl	$CONF1(3, 0, 0x10), %eax
 	call	cfg_read
-	EXPECT_NQ %eax, $0xfff9, "uart BAR 0 sizes as 8 bytes"
+	EXPECT_NQ %eax, $0xfffffff9, "uart BAR 0 sizes as 8 bytes"
 	movl	$CONF1(3, 0, 0x10), %eax
 	movl	%ebx, %ecx
 	call	cfg_write

@@ -2,8 +2,10 @@
 /*
  * Boot ROM mapping: a 64 KiB ROM built here, with real-mode code behind
  * the reset vector that prints over COM1 and stops, runs from F000:FFF0
- * in the engine; the ROM's top is visible below 1 MiB; guest writes to
- * either view of the ROM are ignored; the variable store is mapped
+ * in the engine; the ROM's top is copied into guest RAM below 1 MiB (a
+ * 256 KiB ROM fills 0xC0000-0xFFFFF; with less than 1 MiB of RAM the
+ * copy has pages of its own), while guest writes to the ROM at 4 GiB
+ * are ignored; the variable store is mapped
  * writable below the ROM and written back to its file; bad files are
  * refused.
  */
@@ -34,7 +36,8 @@ static const char msg[] = "ROM OK\n";
  * 16-bit code, hand-assembled (IP values in the comments; CS base is
  * still 0xFFFF0000 after the reset).  It writes into the message in the
  * low view (F000:FF40 = 0xFFF40) and in the high one (CS:FF41 =
- * 0xFFFFFF41), then prints it from both: writes must be ignored.
+ * 0xFFFFFF41), then prints it from both: the BIOS area below 1 MiB
+ * takes the write, the ROM does not.
  */
 static const uint8_t code[] = {
 	0xb8, 0x00, 0xf0,	/* ff80 mov ax, 0xf000 */
@@ -62,7 +65,8 @@ static const uint8_t code[] = {
 
 /*
  * 32-bit code run from RAM at 0x1000: write the variable store's first
- * byte, both ROM views, then read them back through port 0x80.
+ * byte, the ROM and its copy below 1 MiB, then read them back through
+ * port 0x80.
  */
 #define	VARS_GPA	0xfffee000u	/* 4 GiB - ROM - 8 KiB of VARS */
 static const uint8_t pmcode[] = {
@@ -160,6 +164,27 @@ run_until_done(struct vcpu *vcpu, int port, char *out, int max)
 	return (-1);
 }
 
+/* Enter flat 32-bit protected mode at `pm', copied to RAM at 0x1000. */
+static void
+start_pm(struct vmctx *ctx, struct vcpu *vcpu, const uint8_t *pm,
+    size_t len)
+{
+	uint8_t *p;
+
+	p = vm_map_gpa(ctx, 0x1000, len);
+	assert_non_null(p);
+	memcpy(p, pm, len);
+	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_CR0, 0x11), 0);
+	assert_int_equal(vm_set_desc(vcpu, VM_REG_GUEST_CS, 0, 0xffffffff,
+	    0xc09b), 0);
+	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_CS, 0x08), 0);
+	assert_int_equal(vm_set_desc(vcpu, VM_REG_GUEST_DS, 0, 0xffffffff,
+	    0xc093), 0);
+	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_DS, 0x10), 0);
+	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_RIP, 0x1000), 0);
+	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_RFLAGS, 2), 0);
+}
+
 static void
 test_reset_vector(void **state)
 {
@@ -167,6 +192,7 @@ test_reset_vector(void **state)
 	struct vmctx *ctx;
 	struct vcpu *vcpu;
 	char out[32];
+	uint8_t *p;
 	int n;
 	FILE *fp;
 
@@ -179,20 +205,27 @@ test_reset_vector(void **state)
 	ctx = new_vm("bootrom-test");
 	assert_int_equal(bootrom_init(ctx), 0);
 	/*
-	 * The ROM's top shows at 0xF0000-0xFFFFF, but not as RAM: no host
-	 * pointer for it, while the RAM around it is still handed out.
+	 * The ROM's top is in RAM at 0xF0000-0xFFFFF, where devices reach
+	 * it too; RAM below is untouched.
 	 */
-	assert_null(vm_map_gpa(ctx, 0xfff40, sizeof(msg)));
-	assert_null(vm_map_gpa(ctx, 0, 16 * MB));
-	assert_non_null(vm_map_gpa(ctx, 0, 0xf0000));
-	assert_non_null(vm_map_gpa(ctx, 0x100000, MB));
+	p = vm_map_gpa(ctx, 0xfff40, sizeof(msg));
+	assert_non_null(p);
+	assert_memory_equal(p, msg, sizeof(msg));
+	p = vm_map_gpa(ctx, 0, 16 * MB);
+	assert_non_null(p);
+	assert_int_equal(p[0xeffff], 0);
+	assert_int_equal(p[0xf0000], 0xff);
 	vcpu = vm_vcpu_open(ctx, 0);
 	assert_non_null(vcpu);
 	assert_int_equal(vm_activate_cpu(vcpu), 0);
-	/* From the reset vector; the message is intact in both views. */
+	/*
+	 * From the reset vector: the copy below 1 MiB took the 'X', the
+	 * ROM at 4 GiB is intact.
+	 */
 	n = run_until_done(vcpu, 0x3f8, out, (int)sizeof(out));
 	assert_int_equal(n, 2 * (int)strlen(msg));
-	assert_memory_equal(out, msg, strlen(msg));
+	assert_int_equal(out[0], 'X');
+	assert_memory_equal(out + 1, msg + 1, strlen(msg) - 1);
 	assert_memory_equal(out + strlen(msg), msg, strlen(msg));
 
 	/* VARS: persisted to the file, even after the VM is gone. */
@@ -206,7 +239,10 @@ test_reset_vector(void **state)
 	assert_int_equal(vars[0], 0x5a);
 }
 
-/* Protected mode: the ROM ignores writes, the variable store takes them. */
+/*
+ * Protected mode: the ROM ignores writes, its copy below 1 MiB and the
+ * variable store take them.
+ */
 static void
 test_rom_read_only(void **state)
 {
@@ -214,7 +250,6 @@ test_rom_read_only(void **state)
 	struct vmctx *ctx;
 	struct vcpu *vcpu;
 	char out[8];
-	uint8_t *p;
 	FILE *fp;
 
 	(void)state;
@@ -228,22 +263,11 @@ test_rom_read_only(void **state)
 	vcpu = vm_vcpu_open(ctx, 0);
 	assert_non_null(vcpu);
 	assert_int_equal(vm_activate_cpu(vcpu), 0);
-	p = vm_map_gpa(ctx, 0x1000, sizeof(pmcode));
-	assert_non_null(p);
-	memcpy(p, pmcode, sizeof(pmcode));
-	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_CR0, 0x11), 0);
-	assert_int_equal(vm_set_desc(vcpu, VM_REG_GUEST_CS, 0, 0xffffffff,
-	    0xc09b), 0);
-	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_CS, 0x08), 0);
-	assert_int_equal(vm_set_desc(vcpu, VM_REG_GUEST_DS, 0, 0xffffffff,
-	    0xc093), 0);
-	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_DS, 0x10), 0);
-	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_RIP, 0x1000), 0);
-	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_RFLAGS, 2), 0);
+	start_pm(ctx, vcpu, pmcode, sizeof(pmcode));
 	assert_int_equal(run_until_done(vcpu, 0x80, out, (int)sizeof(out)),
 	    3);
-	assert_int_equal(out[0], msg[2]);		/* high view: 'M' */
-	assert_int_equal(out[1], msg[3]);		/* low view: ' ' */
+	assert_int_equal(out[0], msg[2]);		/* the ROM: 'M' */
+	assert_int_equal(out[1], 'Q');			/* the copy took it */
 	assert_int_equal((uint8_t)out[2], 0xa5);	/* VARS took it */
 	vm_vcpu_close(vcpu);
 	vm_destroy(ctx);
@@ -254,6 +278,92 @@ test_rom_read_only(void **state)
 	fclose(fp);
 	assert_int_equal(vars[0], 0xa5);
 	assert_int_equal(vars[1], 0x5a);
+}
+
+/*
+ * 32-bit code: write 0xC0000, then read it, the ROM's first 256 KiB
+ * byte at 4 GiB, 0xE0000 and 0xDFFFF through port 0x80.
+ */
+static const uint8_t shadowcode[] = {
+	0xc6, 0x05, 0x00, 0x00, 0x0c, 0x00, 0x33, /* mov [0xc0000], 0x33 */
+	0xa0, 0x00, 0x00, 0x0c, 0x00,	/* mov al, [0xc0000] */
+	0xe6, 0x80,			/* out 0x80, al */
+	0xa0, 0x00, 0x00, 0xfc, 0xff,	/* mov al, [0xfffc0000] */
+	0xe6, 0x80,
+	0xa0, 0x00, 0x00, 0x0e, 0x00,	/* mov al, [0xe0000] */
+	0xe6, 0x80,
+	0xa0, 0xff, 0xff, 0x0d, 0x00,	/* mov al, [0xdffff] */
+	0xe6, 0x80,
+	0xb0, 0x00, 0xe6, 0xf4,		/* out 0xf4, 0: done */
+	0xf4,				/* hlt */
+};
+
+/*
+ * Run shadowcode with a ROM of `size' bytes in a VM with `mem' bytes of
+ * RAM; its four bytes in out[].
+ */
+static void
+run_shadow(size_t size, size_t mem, uint8_t out[4])
+{
+	static uint8_t rom[512 * 1024];
+	struct vmctx *ctx;
+	struct vcpu *vcpu;
+	char got[4];
+
+	assert_true(size <= sizeof(rom));
+	memset(rom, 0xff, size);
+	rom[size - 0x40000] = 0x11;	/* 0xFFFC0000 */
+	rom[size - 0x20000] = 0x22;	/* 0xE0000 */
+	rom[size - 0x20001] = 0x44;	/* 0xDFFFF when it is shadowed */
+	write_file(rompath, rom, size);
+	set_config_value("lpc.bootrom", rompath);
+	ctx = test_vm_new("bootrom-shadow", mem);
+	assert_int_equal(bootrom_init(ctx), 0);
+	vcpu = vm_vcpu_open(ctx, 0);
+	assert_non_null(vcpu);
+	assert_int_equal(vm_activate_cpu(vcpu), 0);
+	start_pm(ctx, vcpu, shadowcode, sizeof(shadowcode));
+	assert_int_equal(run_until_done(vcpu, 0x80, got, (int)sizeof(got)),
+	    4);
+	memcpy(out, got, 4);
+	vm_vcpu_close(vcpu);
+	vm_destroy(ctx);
+}
+
+/*
+ * How much of the ROM the BIOS area holds: a 256 KiB image (SeaBIOS's
+ * bios-256k.bin) all of 0xC0000-0xFFFFF, a larger one its top 128 KiB
+ * with RAM below.
+ */
+static void
+test_shadow(void **state)
+{
+	uint8_t out[4];
+
+	(void)state;
+	assert_int_equal(bootrom_shadow_size(64 * 1024), 64 * 1024);
+	assert_int_equal(bootrom_shadow_size(256 * 1024), 256 * 1024);
+	assert_int_equal(bootrom_shadow_size(260 * 1024), 128 * 1024);
+	assert_int_equal(bootrom_shadow_size(2 * MB), 128 * 1024);
+
+	run_shadow(256 * 1024, 16 * MB, out);
+	assert_int_equal(out[0], 0x33);		/* the copy took the write */
+	assert_int_equal(out[1], 0x11);		/* the ROM did not */
+	assert_int_equal(out[2], 0x22);
+	assert_int_equal(out[3], 0x44);		/* 0xDFFFF is the ROM's */
+
+	/* 512 KiB of RAM: the copy lives in the ROM's segment. */
+	run_shadow(256 * 1024, 512 * 1024, out);
+	assert_int_equal(out[0], 0x33);
+	assert_int_equal(out[1], 0x11);
+	assert_int_equal(out[2], 0x22);
+	assert_int_equal(out[3], 0x44);
+
+	run_shadow(512 * 1024, 16 * MB, out);
+	assert_int_equal(out[0], 0x33);		/* RAM */
+	assert_int_equal(out[1], 0x11);
+	assert_int_equal(out[2], 0x22);
+	assert_int_equal(out[3], 0x00);		/* RAM */
 }
 
 static void
@@ -284,6 +394,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rom_read_only, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_shadow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_roms, setup,
 		    teardown),
 	};

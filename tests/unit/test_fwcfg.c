@@ -330,6 +330,9 @@ test_firmware(void **state)
 	assert_int_equal(bhyve_firmware_init(e->ctx, 1), 0);
 	port_io(e, 0, FWCFG_PORT_SEL, 2, FWCFG_NB_CPUS);
 	assert_int_equal(port_io(e, 1, FWCFG_PORT_DATA, 2, 0), 1);
+	/* No display: "nographic", which puts SeaBIOS's console on COM1. */
+	port_io(e, 0, FWCFG_PORT_SEL, 2, FWCFG_NOGRAPHIC);
+	assert_int_equal(port_io(e, 1, FWCFG_PORT_DATA, 2, 0), 1);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		assert_true(dir_find(e, files[i], &size) >= FWCFG_FILE_FIRST);
 	key = dir_find(e, "opt/test", &size);

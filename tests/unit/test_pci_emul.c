@@ -269,8 +269,8 @@ static void
 test_bar_sizing(void **state)
 {
 	(void)state;
-	/* I/O: 32 bytes, 16-bit decoder. */
-	assert_int_equal(bar_size_probe(TSLOT, PCIR_BAR(3)), 0x0000ffe1u);
+	/* I/O: 32 bytes; bits 31:2 are address bits, as SeaBIOS sizes them. */
+	assert_int_equal(bar_size_probe(TSLOT, PCIR_BAR(3)), 0xffffffe1u);
 	/* Memory, 32-bit non-prefetchable: 4 KiB. */
 	assert_int_equal(bar_size_probe(TSLOT, PCIR_BAR(0)), 0xfffff000u);
 	/* 64-bit: 1 MiB; the upper half sizes as all-ones. */
@@ -281,7 +281,7 @@ test_bar_sizing(void **state)
 	/* ROM: 4 KiB, enable bit kept. */
 	assert_int_equal(bar_size_probe(TSLOT, PCIR_BIOS), 0xfffff001u);
 	/* The uart's 8-byte I/O BAR. */
-	assert_int_equal(bar_size_probe(USLOT, PCIR_BAR(0)), 0x0000fff9u);
+	assert_int_equal(bar_size_probe(USLOT, PCIR_BAR(0)), 0xfffffff9u);
 }
 
 static void
@@ -315,6 +315,12 @@ test_bar_move(void **state)
 	cfgw(USLOT, 0, PCIR_BAR(0), 4, 0x3000);
 	assert_int_equal(cfg(USLOT, 0, PCIR_BAR(0), 4), 0x3001);
 	assert_int_equal(pio(1, (int)io + 5, 1, 0), 0xdeadbeef);	/* gone */
+	assert_int_equal(pio(1, 0x3005, 1, 0) & 0x60, 0x60);
+	/* Past the 64 KiB of port space: held, but decodes nothing. */
+	cfgw(USLOT, 0, PCIR_BAR(0), 4, 0x13000);
+	assert_int_equal(cfg(USLOT, 0, PCIR_BAR(0), 4), 0x13001);
+	assert_int_equal(pio(1, 0x3005, 1, 0), 0xdeadbeef);
+	cfgw(USLOT, 0, PCIR_BAR(0), 4, 0x3000);
 	assert_int_equal(pio(1, 0x3005, 1, 0) & 0x60, 0x60);
 	/* I/O decode off: the port is released. */
 	cfgw(USLOT, 0, PCIR_COMMAND, 2, 0);
