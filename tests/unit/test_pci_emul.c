@@ -19,6 +19,7 @@
 #include "bhyve/mem.h"
 #include "bhyve/pci_emul.h"
 #include "bhyve/snapshot.h"
+#include "tests/unit/snap_fixture.h"
 #include "bhyve/uart_emul.h"
 #include "libvmmapi/vmmapi.h"
 #include "tests/unit/vm_fixture.h"
@@ -638,14 +639,7 @@ test_snapshot_refused(void **state)
 	(void)state;
 	guest_view(&before);
 #define	REFUSED(id, tweak, msg) do {					\
-	assert_int_equal(snapshot_save_image(&img, err, sizeof(err)), 0);\
-	r = snap_image_find(img, id);					\
-	assert_non_null(r);						\
-	tweak;								\
-	assert_true(snapshot_restore_image(img, err, sizeof(err)) < 0);	\
-	if (strstr(err, msg) == NULL)					\
-		fail_msg("\"%s\" lacks \"%s\"", err, msg);		\
-	snap_image_free(img);						\
+	SNAP_REFUSED(id, tweak, msg);					\
 	guest_view(&after);						\
 	assert_memory_equal(&before, &after, sizeof(before));		\
 } while (0)

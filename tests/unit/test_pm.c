@@ -18,6 +18,7 @@
 #include "bhyve/amd64/pm.h"
 #include "bhyve/inout.h"
 #include "bhyve/snapshot.h"
+#include "tests/unit/snap_fixture.h"
 #include "libvmmapi/vmmapi.h"
 #include "tests/unit/vm_fixture.h"
 
@@ -250,14 +251,7 @@ test_snapshot_refused(void **state)
 	io(e, false, 0x402, 2, 0x0100);
 	io(e, false, 0x64, 1, 0x20);		/* one byte queued */
 #define	REFUSED(id, tweak, msg) do {					\
-	assert_int_equal(snapshot_save_image(&img, err, sizeof(err)), 0);\
-	r = snap_image_find(img, id);					\
-	assert_non_null(r);						\
-	tweak;								\
-	assert_true(snapshot_restore_image(img, err, sizeof(err)) < 0);	\
-	if (strstr(err, msg) == NULL)					\
-		fail_msg("\"%s\" lacks \"%s\"", err, msg);		\
-	snap_image_free(img);						\
+	SNAP_REFUSED(id, tweak, msg);					\
 	assert_int_equal(pm_pm1_enable(), 0x0100);			\
 	assert_int_equal(io(e, true, 0x64, 1, 0) & 0x01, 0x01);	\
 } while (0)
