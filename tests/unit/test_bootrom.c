@@ -185,6 +185,22 @@ start_pm(struct vmctx *ctx, struct vcpu *vcpu, const uint8_t *pm,
 	assert_int_equal(vm_set_register(vcpu, VM_REG_GUEST_RFLAGS, 2), 0);
 }
 
+/* A VM with the test ROM and a VARS file of 0x5a bytes, ROM mapped. */
+static struct vmctx *
+rom_vm(const char *name, uint8_t *vars, size_t nvars)
+{
+	struct vmctx *ctx;
+
+	make_rom();
+	memset(vars, 0x5a, nvars);
+	write_file(varpath, vars, nvars);
+	set_config_value("lpc.bootrom", rompath);
+	set_config_value("lpc.bootvars", varpath);
+	ctx = new_vm(name);
+	assert_int_equal(bootrom_init(ctx), 0);
+	return (ctx);
+}
+
 static void
 test_reset_vector(void **state)
 {
@@ -197,13 +213,7 @@ test_reset_vector(void **state)
 	FILE *fp;
 
 	(void)state;
-	make_rom();
-	memset(vars, 0x5a, sizeof(vars));
-	write_file(varpath, vars, sizeof(vars));
-	set_config_value("lpc.bootrom", rompath);
-	set_config_value("lpc.bootvars", varpath);
-	ctx = new_vm("bootrom-test");
-	assert_int_equal(bootrom_init(ctx), 0);
+	ctx = rom_vm("bootrom-test", vars, sizeof(vars));
 	/*
 	 * The ROM's top is in RAM at 0xF0000-0xFFFFF, where devices reach
 	 * it too; RAM below is untouched.
@@ -253,13 +263,7 @@ test_rom_read_only(void **state)
 	FILE *fp;
 
 	(void)state;
-	make_rom();
-	memset(vars, 0x5a, sizeof(vars));
-	write_file(varpath, vars, sizeof(vars));
-	set_config_value("lpc.bootrom", rompath);
-	set_config_value("lpc.bootvars", varpath);
-	ctx = new_vm("bootrom-ro");
-	assert_int_equal(bootrom_init(ctx), 0);
+	ctx = rom_vm("bootrom-ro", vars, sizeof(vars));
 	vcpu = vm_vcpu_open(ctx, 0);
 	assert_non_null(vcpu);
 	assert_int_equal(vm_activate_cpu(vcpu), 0);
