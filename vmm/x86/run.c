@@ -14,6 +14,10 @@
  * rechecks the generation, so code that modifies its own block takes
  * effect at the next instruction.
  *
+ * A direct JMP or CALL to the same page does not end a block: decoding
+ * goes on at its target (follow_direct), and `bytes' then counts more
+ * than the block's extent, which only 64-bit blocks (no limit) allow.
+ *
  * Blocks ending in a plain near branch (X86_IF_CHAIN) chain: when the
  * target lies in the same linear page, the next block is found from the
  * previous one's successor pointers (or the hash) without translating
@@ -208,6 +212,31 @@ ic_lookup(struct x86_icache *ic, uint64_t key)
 }
 
 /*
+ * A direct near JMP or CALL in 64-bit mode whose target lies in the same
+ * page: the block goes on at the target (*off), so straight-line code
+ * split by jumps and calls runs as one block.  The displacement alone
+ * decides, whatever linear address maps the page; 64-bit mode has no
+ * CS limit, and a target inside a canonical page is canonical.  (AMD
+ * honours a 66 prefix on these; opsize 8 leaves that case out.)
+ */
+static bool
+follow_direct(struct x86_insn *in, unsigned csz, unsigned *off)
+{
+	int64_t t;
+
+	/* X86_IF_CHAIN: a plain branch (not a LOCK-prefixed #UD) */
+	if (csz != 8 || !(in->flags & X86_IF_CHAIN) || in->map != 0 ||
+	    in->opsize != 8 || (in->opcode != 0xe8 && in->opcode != 0xe9 && in->opcode != 0xeb))
+		return (false);
+	t = (int64_t)*off + (int64_t)in->imm;
+	if (t < 0 || t >= 4096)
+		return (false);
+	in->flags &= ~(X86_IF_END | X86_IF_CHAIN);
+	*off = (unsigned)t;
+	return (true);
+}
+
+/*
  * Decode a block at `gpa` (page at `hpage`), reusing `b`'s slot when it
  * went stale.  NULL when the first instruction crosses the page end.
  */
@@ -235,8 +264,12 @@ ic_build(struct x86_cpu *cpu, struct x86_block *b, uint64_t key,
 			break;
 		off += ins[n].len;
 		bytes += ins[n].len;
-		if (ins[n++].flags & X86_IF_END)
+		if ((ins[n].flags & X86_IF_END) &&
+		    !follow_direct(&ins[n], csz, &off)) {
+			n++;
 			break;
+		}
+		n++;
 	}
 	if (n == 0)
 		return (NULL);
