@@ -631,6 +631,41 @@ static const x86_handler_t mov_ZI[3] = SZ3(mov_ZI);
 static const x86_handler_t lea[3] = SZ3(lea);
 static const x86_handler_t movzxb_m[3] = SZ3(movzxb_m);
 
+/* CMOVcc and SETcc with the condition fixed (x86_cond_k, as Jcc). */
+#define CC_OPS(CC) \
+static X86_OP(cmov_##CC) \
+{ \
+	unsigned size = in->opsize; \
+	uint64_t v; \
+	int rc; \
+ \
+	rc = rd_E(cpu, in, size, &v); \
+	if (rc != X86_OK) \
+		return (rc); \
+	if (x86_cond_k(cpu, CC)) \
+		wr_G(cpu, in, size, v); \
+	else if (size == 4)	/* zero-extends even when not moving */ \
+		wr_G(cpu, in, size, rd_G(cpu, in, size)); \
+	return (X86_OK); \
+} \
+static X86_OP(setcc_##CC) \
+{ \
+	return (wr_E(cpu, in, 1, x86_cond_k(cpu, CC))); \
+}
+CC_OPS(0) CC_OPS(1) CC_OPS(2) CC_OPS(3) CC_OPS(4) CC_OPS(5) CC_OPS(6)
+CC_OPS(7) CC_OPS(8) CC_OPS(9) CC_OPS(10) CC_OPS(11) CC_OPS(12) CC_OPS(13)
+CC_OPS(14) CC_OPS(15)
+
+static const x86_handler_t cmov_tab[16] = {
+	cmov_0, cmov_1, cmov_2, cmov_3, cmov_4, cmov_5, cmov_6, cmov_7,
+	cmov_8, cmov_9, cmov_10, cmov_11, cmov_12, cmov_13, cmov_14, cmov_15,
+};
+static const x86_handler_t setcc_tab[16] = {
+	setcc_0, setcc_1, setcc_2, setcc_3, setcc_4, setcc_5, setcc_6,
+	setcc_7, setcc_8, setcc_9, setcc_10, setcc_11, setcc_12, setcc_13,
+	setcc_14, setcc_15,
+};
+
 x86_handler_t
 x86_data_fast(const struct x86_insn *in)
 {
@@ -638,8 +673,12 @@ x86_data_fast(const struct x86_insn *in)
 	    in->opsize == 8 ? 2 : -1;
 	bool reg = in->mod == 3;
 
+	if (in->fn == x86_op_setcc)
+		return (setcc_tab[in->opcode & 15]);
 	if (si < 0)
 		return (NULL);
+	if (in->fn == x86_op_cmov)
+		return (cmov_tab[in->opcode & 15]);
 	if (in->fn == x86_op_mov_EG)
 		return (reg ? mov_EGr[si] : mov_EGm[si]);
 	if (in->fn == x86_op_mov_GE)
