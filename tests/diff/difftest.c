@@ -7,7 +7,11 @@
  * all 16 GPRs, the arithmetic flags and DF, biased to edge values, and
  * the contents of the scratch pages.  A batch of cases runs natively in a
  * forked child (native.c) and then, case by case, in our CPU in 64-bit
- * mode (emu.c).  Compared: all GPRs, RFLAGS (minus the flags the SDM
+ * mode (emu.c).  Families named *_32 generate 32-bit code instead: the
+ * child runs it in compatibility mode, our CPU at CPL 3 in legacy
+ * protected mode or compatibility mode (difftest.h DT_MODE32); where the
+ * kernel cannot run 32-bit code they print "SKIP: name (no 32-bit compat
+ * mode)".  Compared: all GPRs, RFLAGS (minus the flags the SDM
  * leaves undefined for the instruction: each generator file has the
  * table), the scratch data and stack pages, and the outcome: "ran to the
  * end" or "exception N at RIP r" (with error code, and CR2 for #PF).
@@ -25,6 +29,11 @@
  *                self-modifying code
  *   gen_fault.c  page faults (operands, stack, REP strings, instruction
  *                fetch), segment overrides, extra prefixes
+ *   gen_p32.c    32-bit code only: INC/DEC 40-4F, BCD, PUSHA/POPA,
+ *                BOUND, stacks with 16-bit operands, 16-bit addressing,
+ *                segment registers, exceptions at CPL 3 (the other files
+ *                add *_32 families that run their generators as 32-bit
+ *                code)
  *
  * Usage:
  *   difftest [--seed N] [--count N] [--family NAME[,NAME...]]
@@ -32,7 +41,8 @@
  *            [--pf-err-mask M]
  *
  *   --count N   cases per family (default 5000, what make check runs:
- *               the whole suite takes about 6 s of CPU).  More cases:
+ *               the 64-bit families take about 6 s of CPU, the 32-bit
+ *               ones a few more).  More cases:
  *               difftest --count 1000000, or other seeds:
  *               for s in $(seq 100); do difftest --seed $s; done
  *               tests/diff/run.sh passes $DIFFTEST_ARGS on, e.g.
@@ -54,7 +64,9 @@
  * never let RSP point outside the stack page unless the family tests
  * that; touch memory only in the data and stack pages (or the hole after
  * them, for faults); no privileged instructions (the native side runs at
- * CPL 3, ours at CPL 0).
+ * CPL 3, ours at CPL 0; 32-bit code runs at CPL 3 on both sides).  A
+ * 32-bit family is a table row with m32 set: its generators see g->m32
+ * (no REX, no 64-bit operands, 67 selects 16-bit addresses).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +83,7 @@ static uint64_t pf_err_mask = 0x3;
 
 static const struct dt_family *const groups[] = {
 	dt_alu_families, dt_misc_families, dt_mem_families, dt_seq_families,
-	dt_fault_families,
+	dt_fault_families, dt_p32_families,
 };
 #define NGROUPS	(sizeof(groups) / sizeof(groups[0]))
 
@@ -118,14 +130,28 @@ gen_case(const struct dt_family *f, uint64_t seed, uint32_t index,
 {
 	struct dt_gen g;
 
+	int i;
+
 	memset(c, 0, sizeof(*c));
 	c->seed = seed ^ family_hash(f->name) ^ ((uint64_t)index *
 	    0xd6e8feb86659fd93ull);
 	c->index = index;
+	c->mode = f->m32 ? DT_MODE32 : DT_MODE64;
 	g.r.s = c->seed;
 	rng_next(&g.r);
 	gen_begin(&g, c);
 	f->gen(&g);
+	/* 32-bit code: the generators' 64-bit arithmetic wraps at 4 GiB */
+	if (c->mode == DT_MODE32)
+		for (i = 0; i < 8; i++)
+			c->in.gpr[i] &= 0xffffffffull;
+}
+
+/* GPR bits compared: only the low halves of RAX..RDI in 32-bit code. */
+static uint64_t
+gpr_cmp_mask(const struct dt_case *c, int i)
+{
+	return (c->mode == DT_MODE32 && i < 8 ? 0xffffffffull : ~0ull);
 }
 
 static void
@@ -147,10 +173,13 @@ print_case(const struct dt_case *c)
 	printf("    code:");
 	for (i = 0; i < c->len; i++)
 		printf(" %02x", c->code[i]);
-	printf("   (%s)\n", c->desc);
+	printf("   (%s%s)\n", c->mode == DT_MODE32 ? "32-bit: " : "",
+	    c->desc);
 	if (c->code_at != 0)
 		printf("    code at %#llx\n",
 		    (unsigned long long)(DT_CODE_VA + c->code_at));
+	if (c->mode == DT_MODE32)
+		printf("    32-bit code; ours in %s\n", emu_mode_name(c));
 	flags_str(fl, sizeof(fl), c->in.rflags);
 	printf("    in:  rflags %#06llx [%s]  compared flags %#06x "
 	    "regs %#06x\n",
@@ -196,7 +225,7 @@ print_changes(const struct dt_case *c, const struct dt_result *r)
 	int i;
 
 	for (i = 0; i < 16; i++)
-		if (c->in.gpr[i] != r->out.gpr[i])
+		if (((c->in.gpr[i] ^ r->out.gpr[i]) & gpr_cmp_mask(c, i)) != 0)
 			printf("    %-3s -> %016llx\n", gpr_name[i],
 			    (unsigned long long)r->out.gpr[i]);
 }
@@ -251,7 +280,8 @@ compare(const struct dt_case *c, const struct dt_result *nat,
 	for (i = 0; i < 16; i++) {
 		if (!(c->reg_mask & (1u << i)))
 			continue;
-		if (nat->out.gpr[i] != ours->out.gpr[i]) {
+		if (((nat->out.gpr[i] ^ ours->out.gpr[i]) &
+		    gpr_cmp_mask(c, i)) != 0) {
 			if (print)
 				printf("    %-3s: native %016llx "
 				    "ours %016llx\n",
@@ -357,6 +387,24 @@ run_family(const struct opts *o, const struct dt_family *f,
 	return (fails == 0);
 }
 
+/*
+ * Can the host run 32-bit code natively?  An empty DT_MODE32 case must
+ * come back without an exception: kernels built without IA32 emulation
+ * (or booted with it off, or running under a hypervisor that offers no
+ * 32-bit user code segment) fault on the far JMP into it.
+ */
+static bool
+compat32_ok(struct dt_case *cases, struct dt_result *nat)
+{
+	memset(&cases[0], 0, sizeof(cases[0]));
+	cases[0].mode = DT_MODE32;
+	cases[0].in.gpr[RSP] = DT_STACK_TOP;
+	cases[0].in.rflags = 0x2;
+	if (native_run(cases, nat, 1) != 1)
+		return (false);
+	return (nat[0].status == DT_OK && nat[0].vector < 0);
+}
+
 static void
 usage(void)
 {
@@ -376,7 +424,7 @@ main(int argc, char **argv)
 	const struct dt_family *f;
 	bool all_ok = true;
 	size_t i;
-	int a;
+	int a, compat = -1;
 
 	for (a = 1; a < argc; a++) {
 		const char *s = argv[a];
@@ -421,6 +469,13 @@ main(int argc, char **argv)
 				continue;
 			if (f->host_ok != NULL && !f->host_ok()) {
 				printf("SKIP: %s (the host CPU lacks it)\n",
+				    f->name);
+				continue;
+			}
+			if (f->m32 && compat < 0)
+				compat = compat32_ok(cases, nat);
+			if (f->m32 && !compat) {
+				printf("SKIP: %s (no 32-bit compat mode)\n",
 				    f->name);
 				continue;
 			}

@@ -33,6 +33,27 @@
 #define DT_GS_BASE	0x10000ull	/* GS base on both sides */
 #define DT_HOLE_LO	0x200000ull
 #define DT_HOLE_HI	0x400000ull
+/*
+ * Also unmapped on both sides: the first 64 KiB (natively below
+ * vm.mmap_min_addr or simply never mapped), where every 16-bit effective
+ * address of 32-bit code with the 67 prefix lands: such accesses raise
+ * #PF with the effective address in CR2.
+ */
+#define DT_LOW_HI	0x10000ull
+
+/*
+ * Case modes.  DT_MODE32: 32-bit code with flat segments.  Natively it
+ * runs in compatibility mode (CS = __USER32_CS 0x23, DS = ES = SS = 0x2b,
+ * reached by a far JMP from the 64-bit runner and left by one); our CPU
+ * runs it at CPL 3 either in legacy protected mode with 32-bit paging or
+ * in compatibility mode, the same selectors on both sides (emu.c).
+ * Only the low 32 bits of RAX..RDI are compared (SDM Vol 1 3.4.1.1: the
+ * upper halves are undefined in 32-bit modes); R8-R15 must be untouched.
+ */
+enum { DT_MODE64 = 0, DT_MODE32 = 1 };
+#define DT_SEL_CODE32	0x23	/* Linux __USER32_CS */
+#define DT_SEL_DATA32	0x2b	/* Linux __USER_DS */
+#define DT_SEL_CODE64	0x33	/* Linux __USER_CS */
 
 /* GPR numbers in encoding order. */
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
@@ -62,12 +83,13 @@ struct dt_poke {
 	uint8_t		size;
 };
 
-#define DT_NPOKE	8
+#define DT_NPOKE	12
 #define DT_DESC		48		/* description buffers */
 
 struct dt_case {
 	uint64_t	seed;		/* per-case seed; memory fill derives */
 	uint32_t	index;
+	uint8_t		mode;		/* DT_MODE64 or DT_MODE32 */
 	uint8_t		memkind;	/* 0 random bytes, 1 mostly 0x5a */
 	uint8_t		npoke;
 	uint8_t		len;
@@ -139,6 +161,8 @@ struct dt_gen {
 	/* segment override on memory operands */
 	uint8_t		segpfx;
 	bool		seq;		/* sequence: address only via R14/R15 */
+	/* 32-bit code: no REX, no 64-bit operands, 67: 16-bit addresses */
+	bool		m32;
 };
 
 struct dt_insn {
@@ -180,6 +204,10 @@ void	emit_sized(struct dt_gen *g, unsigned size, uint8_t op8, uint8_t op,
 	    int reg, const struct dt_op *rm, int immsz, uint64_t imm);
 void	add_prefix(struct dt_insn *in, uint8_t p);
 void	dcat(char *d, const char *s);
+/* push imm (16-bit with 66 when `sixteen`) of flags image f, then POPF */
+int	enc_popf_image(uint8_t *b, uint32_t f, bool sixteen);
+/* CALL rel32 to a RET [imm16 pop] just past a short JMP over it */
+int	enc_call_ret(uint8_t *b, uint16_t pop);
 void	describe(struct dt_gen *g, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 uint64_t code_here(const struct dt_gen *g);
@@ -189,6 +217,7 @@ struct dt_family {
 	const char	*name;
 	void		(*gen)(struct dt_gen *g);
 	bool		(*host_ok)(void);	/* NULL: always */
+	bool		m32;		/* 32-bit code (DT_MODE32) */
 };
 /* NULL-terminated tables, one per generator file. */
 extern const struct dt_family dt_alu_families[];
@@ -196,6 +225,7 @@ extern const struct dt_family dt_misc_families[];
 extern const struct dt_family dt_mem_families[];
 extern const struct dt_family dt_seq_families[];
 extern const struct dt_family dt_fault_families[];
+extern const struct dt_family dt_p32_families[];
 const struct dt_family *dt_find_family(const char *name);
 
 /* Host CPU features (gen_misc.c). */
@@ -211,5 +241,6 @@ int	native_run(struct dt_case *cases, struct dt_result *res, int n);
 int	emu_init(void);
 void	emu_run(const struct dt_case *c, struct dt_result *res);
 void	emu_fini(void);
+const char *emu_mode_name(const struct dt_case *c);
 
 #endif /* _TESTS_DIFF_DIFFTEST_H_ */

@@ -52,10 +52,13 @@ pick_size(struct dt_gen *g, unsigned mask)
 {
 	unsigned s;
 
+	if (g->m32 && (mask & 7) != 0)
+		mask &= 7;		/* no 64-bit operands */
 	do {
 		s = rng_below(&g->r, 4);
 	} while (!(mask & (1u << s)));
-	g->legacy8 = s == 0 && rng_below(&g->r, 2) == 0;
+	/* 32-bit code has no REX: byte registers 4-7 are always AH..BH */
+	g->legacy8 = s == 0 && (g->m32 || rng_below(&g->r, 2) == 0);
 	return (1u << s);
 }
 
@@ -165,6 +168,7 @@ gen_begin(struct dt_gen *g, struct dt_case *c)
 	g->fault = false;
 	g->segpfx = 0;
 	g->seq = false;
+	g->m32 = c->mode == DT_MODE32;
 	for (i = 0; i < 16; i++)
 		c->in.gpr[i] = rng_reg(&g->r, 1u << rng_below(&g->r, 4));
 	c->in.gpr[RSP] = DT_STACK_TOP;
@@ -226,7 +230,7 @@ pick_reg(struct dt_gen *g, unsigned size)
 	int enc, tries;
 
 	for (tries = 0; tries < 1000; tries++) {
-		if (size == 1 && g->legacy8)
+		if ((size == 1 && g->legacy8) || g->m32)
 			enc = (int)rng_below(&g->r, 8);
 		else
 			enc = (int)rng_below(&g->r, 16);
@@ -267,7 +271,7 @@ pick_ptr_reg(struct dt_gen *g)
 	int r, tries;
 
 	for (tries = 0; tries < 1000; tries++) {
-		r = (int)rng_below(&g->r, g->legacy8 ? 8 : 16);
+		r = (int)rng_below(&g->r, g->legacy8 || g->m32 ? 8 : 16);
 		if (r == RSP || (g->used & (1u << r)))
 			continue;
 		return (r);
@@ -280,7 +284,10 @@ pick_ptr_reg(struct dt_gen *g)
  * [base], [base+disp8/32], [base+index*s+disp], [index*s+disp32],
  * [disp32], [rip+disp32], with or without the 67 prefix (then the
  * registers carry garbage in their upper halves).  With a GS override
- * (g->segpfx) the effective address is addr minus the GS base.
+ * (g->segpfx) the effective address is addr minus the GS base.  In 32-bit
+ * code the values wrap at 4 GiB (difftest.c truncates the registers), so
+ * base + disp often carries out of bit 31, and [rip+disp32] becomes the
+ * absolute [disp32] of the same ModRM (SDM Vol 2 2.2.1.6).
  */
 void
 mem_at(struct dt_gen *g, struct dt_op *op, uint64_t addr)
@@ -324,7 +331,8 @@ mem_at(struct dt_gen *g, struct dt_op *op, uint64_t addr)
 		return;
 	}
 	op->base = op->index = DT_NOREG;
-	g->addr32 = rng_below(&g->r, 8) == 0;
+	/* in 32-bit code 67 selects 16-bit addresses: see gen_p32.c */
+	g->addr32 = rng_below(&g->r, 8) == 0 && !g->m32;
 	switch (form) {
 	case 0: case 1:
 		op->base = pick_ptr_reg(g);
@@ -500,8 +508,9 @@ emit(struct dt_gen *g, const struct dt_insn *in)
 	if (in->rex)
 		rex |= 0x40;
 	if (rex != 0) {
-		if (g->legacy8)
-			abort();	/* generator bug: AH..BH with REX */
+		if (g->legacy8 || g->m32)
+			abort();	/* generator bug: AH..BH or 32-bit
+					   code with REX */
 		b[n++] = (uint8_t)rex;
 	}
 	for (i = 0; i < in->nop; i++)
@@ -545,7 +554,9 @@ emit(struct dt_gen *g, const struct dt_insn *in)
 	n += in->immsz;
 	put_le(b + n, in->imm2, in->immsz2);
 	n += in->immsz2;
-	if (dpos >= 0) {
+	if (dpos >= 0 && g->m32) {
+		put_le(b + dpos, rm->ea, 4);	/* [disp32] */
+	} else if (dpos >= 0) {
 		uint64_t next = code_here(g) + (uint64_t)n;
 		put_le(b + dpos, rm->ea - next, 4);
 	}
@@ -585,4 +596,45 @@ emit_sized(struct dt_gen *g, unsigned size, uint8_t op8, uint8_t op, int reg,
 	in.immsz = immsz;
 	in.imm = imm;
 	emit(g, &in);
+}
+
+int
+enc_popf_image(uint8_t *b, uint32_t f, bool sixteen)
+{
+	int n = 0;
+
+	if (sixteen) {
+		b[n++] = 0x66;
+		b[n++] = 0x68;
+		memcpy(b + n, &(uint16_t){ (uint16_t)f }, 2);
+		n += 2;
+		b[n++] = 0x66;
+	} else {
+		b[n++] = 0x68;
+		memcpy(b + n, &f, 4);
+		n += 4;
+	}
+	b[n++] = 0x9d;
+	return (n);
+}
+
+int
+enc_call_ret(uint8_t *b, uint16_t pop)
+{
+	int n = 0;
+
+	b[n++] = 0xe8;
+	memcpy(b + n, &(int32_t){ 2 }, 4);
+	n += 4;
+	b[n++] = 0xeb;
+	if (pop != 0) {
+		b[n++] = 3;
+		b[n++] = 0xc2;
+		memcpy(b + n, &pop, 2);
+		n += 2;
+	} else {
+		b[n++] = 1;
+		b[n++] = 0xc3;
+	}
+	return (n);
 }

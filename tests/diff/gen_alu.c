@@ -21,7 +21,8 @@
  *                                     count is 1; a 16-bit count above 16
  *                                     leaves result and flags undefined,
  *                                     so it is not generated
- * DF is always compared.
+ * DF is always compared.  alu_32, muldiv_32 and shift_32 run these
+ * generators as 32-bit code (gen_p32.c), where 82 is an alias of 80.
  */
 #include <string.h>
 
@@ -106,6 +107,9 @@ gen_alu(struct dt_gen *g, int op)
 		break;
 	case 3:
 		in.op[0] = size == 1 ? 0x80 : 0x81;
+		/* 82: an alias of 80 outside 64-bit mode (SDM Vol 2 A.3) */
+		if (g->m32 && size == 1 && rng_below(&g->r, 3) == 0)
+			in.op[0] = 0x82;
 		in.reg = op;
 		in.immsz = imm_size(size);
 		in.imm = rng_val(&g->r, (unsigned)in.immsz);
@@ -504,6 +508,50 @@ gen_shxd(struct dt_gen *g, bool right)
 static void gen_shld(struct dt_gen *g) { gen_shxd(g, false); }
 static void gen_shrd(struct dt_gen *g) { gen_shxd(g, true); }
 
+/*
+ * 32-bit code (DT_MODE32): the same generators, picked at random per
+ * case; operand sizes 8, 16 (66) and 32, AH..BH always.
+ */
+typedef void gen_fn(struct dt_gen *);
+
+static void
+pick_gen(struct dt_gen *g, gen_fn *const *fns, size_t n)
+{
+	fns[rng_below(&g->r, (uint32_t)n)](g);
+}
+
+static void
+gen_alu_32(struct dt_gen *g)
+{
+	static gen_fn *const fns[] = {
+		gen_add, gen_or, gen_adc, gen_sbb, gen_and, gen_sub, gen_xor,
+		gen_cmp, gen_test, gen_neg, gen_not, gen_inc, gen_dec,
+	};
+
+	pick_gen(g, fns, sizeof(fns) / sizeof(fns[0]));
+}
+
+static void
+gen_muldiv_32(struct dt_gen *g)
+{
+	static gen_fn *const fns[] = {
+		gen_mul, gen_imul, gen_div, gen_idiv, gen_divide_error,
+	};
+
+	pick_gen(g, fns, sizeof(fns) / sizeof(fns[0]));
+}
+
+static void
+gen_shift_32(struct dt_gen *g)
+{
+	static gen_fn *const fns[] = {
+		gen_shl, gen_shr, gen_sar, gen_rol, gen_ror, gen_rcl, gen_rcr,
+		gen_shld, gen_shrd,
+	};
+
+	pick_gen(g, fns, sizeof(fns) / sizeof(fns[0]));
+}
+
 const struct dt_family dt_alu_families[] = {
 	{ "add", gen_add, NULL },
 	{ "adc", gen_adc, NULL },
@@ -532,5 +580,8 @@ const struct dt_family dt_alu_families[] = {
 	{ "rcr", gen_rcr, NULL },
 	{ "shld", gen_shld, NULL },
 	{ "shrd", gen_shrd, NULL },
+	{ "alu_32", gen_alu_32, NULL, true },
+	{ "muldiv_32", gen_muldiv_32, NULL, true },
+	{ "shift_32", gen_shift_32, NULL, true },
 	{ NULL, NULL, NULL },
 };

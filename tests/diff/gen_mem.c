@@ -9,6 +9,7 @@
  *   PUSH POP CALL RET ENTER LEAVE PUSHF       unchanged: all compared
  *   POPF LAHF SAHF CLC STC CMC CLD STD        all
  *   exceptions: all flags at the fault (a fault changes nothing)
+ * string_32 runs the string generator as 32-bit code.
  */
 #include <string.h>
 
@@ -22,7 +23,10 @@ static const uint8_t str_op[5] = { 0xa4, 0xaa, 0xac, 0xae, 0xa6 };
 /*
  * MOVS STOS LODS SCAS CMPS in all sizes, with no prefix, REP/REPE or
  * REPNE, DF 0 or 1, 64- or 32-bit addresses (67: RSI/RDI/RCX upper
- * halves hold garbage that must be ignored), on the data page.
+ * halves hold garbage that must be ignored), on the data page.  In
+ * 32-bit code 67 means SI, DI and CX: every access then lands in the
+ * unmapped first 64 KiB (#PF, CR2 = SI or DI), and CX = 0 does nothing
+ * (not for CMPS, see below).
  */
 static void
 gen_string(struct dt_gen *g, int kind)
@@ -37,10 +41,19 @@ gen_string(struct dt_gen *g, int kind)
 
 	if (rep == 2 && kind < 3)
 		rep = 1;
+	if (g->m32 && size == 8)
+		size = 1u << rng_below(&g->r, 3);
+	/*
+	 * With 16-bit addresses both CMPS operands fault, and which one
+	 * faults first is not architectural: no 67 for CMPS in 32-bit code.
+	 */
+	if (g->m32 && kind == 4)
+		a32 = false;
 	c->memkind = kind >= 3 && rng_below(&g->r, 4) ? 1 : 0;
 	count = rng_below(&g->r, 3) == 0 ? rng_below(&g->r, 3) :
 	    rng_below(&g->r, 41);
-	junk = a32 ? rng_next(&g->r) & ~0xffffffffull : 0;
+	junk = a32 ? rng_next(&g->r) & ~(g->m32 ? 0xffffull :
+	    0xffffffffull) : 0;
 	if (rep != 0)
 		c->in.gpr[RCX] = count | junk;
 	c->in.gpr[RSI] = DT_DATA_VA + 400 + rng_below(&g->r, 7300) +
@@ -76,7 +89,8 @@ gen_string(struct dt_gen *g, int kind)
 		b[n++] = 0x48;
 	b[n++] = (uint8_t)(str_op[kind] + (size == 1 ? 0 : 1));
 	emit_bytes(g, b, n);
-	describe(g, "%s%s%s%c (count %llu, DF=%d)", a32 ? "addr32 " : "",
+	describe(g, "%s%s%s%c (count %llu, DF=%d)", !a32 ? "" : g->m32 ?
+	    "addr16 " : "addr32 ",
 	    rep == 0 ? "" : rep == 2 ? "repne " : kind >= 3 ? "repe " : "rep ",
 	    str_name[kind], "?bw?d???q"[size], (unsigned long long)count, df);
 }
@@ -86,6 +100,13 @@ static void gen_stos(struct dt_gen *g) { gen_string(g, 1); }
 static void gen_lods(struct dt_gen *g) { gen_string(g, 2); }
 static void gen_scas(struct dt_gen *g) { gen_string(g, 3); }
 static void gen_cmps(struct dt_gen *g) { gen_string(g, 4); }
+
+/* 32-bit code: one of the five per case. */
+static void
+gen_string_32(struct dt_gen *g)
+{
+	gen_string(g, (int)rng_below(&g->r, 5));
+}
 
 /* A short sequence of stack operations; see the comments per case. */
 static void
@@ -204,18 +225,7 @@ gen_stack(struct dt_gen *g)
 			uint32_t f = 0x202 | ((uint32_t)rng_next(&g->r) &
 			    (F_ARITH | F_DF));
 
-			if (rng_below(&g->r, 3) == 0) {
-				b[n++] = 0x66;
-				b[n++] = 0x68;
-				memcpy(b + n, &(uint16_t){ (uint16_t)f }, 2);
-				n += 2;
-				b[n++] = 0x66;
-			} else {
-				b[n++] = 0x68;
-				memcpy(b + n, &f, 4);
-				n += 4;
-			}
-			b[n++] = 0x9d;
+			n += enc_popf_image(b + n, f, rng_below(&g->r, 3) == 0);
 			dcat(d, "popf ");
 			break;
 		}
@@ -223,19 +233,7 @@ gen_stack(struct dt_gen *g)
 			uint16_t pop = (uint16_t)(rng_below(&g->r, 3) == 0 ?
 			    8 * rng_below(&g->r, 5) : 0);
 
-			b[n++] = 0xe8;
-			memcpy(b + n, &(int32_t){ 2 }, 4);
-			n += 4;
-			b[n++] = 0xeb;
-			if (pop != 0) {
-				b[n++] = 3;
-				b[n++] = 0xc2;
-				memcpy(b + n, &pop, 2);
-				n += 2;
-			} else {
-				b[n++] = 1;
-				b[n++] = 0xc3;
-			}
+			n += enc_call_ret(b + n, pop);
 			depth -= pop;
 			dcat(d, pop ? "call/reti " : "call/ret ");
 			break;
@@ -531,5 +529,6 @@ const struct dt_family dt_mem_families[] = {
 	{ "lahf_sahf", gen_lahf_sahf, NULL },
 	{ "flagops", gen_flagops, NULL },
 	{ "exceptions", gen_exceptions, NULL },
+	{ "string_32", gen_string_32, NULL, true },
 	{ NULL, NULL, NULL },
 };

@@ -15,6 +15,8 @@
  *   CMPXCHG8B/16B            ZF; the others unchanged (compared)
  *   BSWAP CMOVcc SETcc Jcc LOOPcc JrCXZ MOV MOVZX MOVSX MOVSXD LEA XCHG
  *   CBW..CQO CRC32           no flag changes: all compared
+ * bitops_32, cond_32, move_32 and atomic_32 run these generators as
+ * 32-bit code (no MOVSXD there: 63 is ARPL; LOOP/JCXZ with 67 use CX).
  */
 #include <cpuid.h>
 #include <string.h>
@@ -196,7 +198,8 @@ static void gen_popcnt(struct dt_gen *g)
 static void
 gen_bswap(struct dt_gen *g)
 {
-	unsigned size = rng_below(&g->r, 2) ? 8 : 4;
+	/* (BSWAP of a 16-bit register is undefined: not generated) */
+	unsigned size = rng_below(&g->r, 2) && !g->m32 ? 8 : 4;
 	int reg = pick_reg(g, size);
 	uint8_t b[3];
 	int n = 0;
@@ -292,6 +295,9 @@ gen_jcc(struct dt_gen *g)
 		    rng_next(&g->r);
 		if (rng_below(&g->r, 3) == 0)
 			rcx = (rng_next(&g->r) << 32) | rng_below(&g->r, 2);
+		/* 32-bit code, 67: CX only; ECX's upper half is kept */
+		if (g->m32 && rng_below(&g->r, 2) == 0)
+			rcx = (rng_next(&g->r) << 16) | rng_below(&g->r, 3);
 		g->c->in.gpr[RCX] = rcx;
 		if (rng_below(&g->r, 3) == 0)
 			b[n++] = 0x67;
@@ -379,7 +385,10 @@ gen_mov(struct dt_gen *g)
 		describe(g, "mov r%u, imm%u", size * 8, size * 8);
 		break;
 	default: {
-		/* moffs: A0/A1 load, A2/A3 store, 64-bit absolute address */
+		/*
+		 * moffs: A0/A1 load, A2/A3 store, 64-bit absolute address
+		 * (32-bit in 32-bit code)
+		 */
 		uint64_t addr = DT_DATA_VA + 256 + rng_below(&g->r, 7000);
 		bool store = rng_below(&g->r, 2);
 
@@ -390,8 +399,8 @@ gen_mov(struct dt_gen *g)
 		if (size == 8)
 			b[n++] = 0x48;
 		b[n++] = (uint8_t)((store ? 0xa2 : 0xa0) + (size == 1 ? 0 : 1));
-		memcpy(b + n, &addr, 8);
-		n += 8;
+		memcpy(b + n, &addr, g->m32 ? 4 : 8);
+		n += g->m32 ? 4 : 8;
 		emit_bytes(g, b, n);
 		describe(g, "mov %s moffs%u", store ? "store" : "load",
 		    size * 8);
@@ -410,6 +419,8 @@ gen_movx(struct dt_gen *g)
 	struct dt_insn in;
 	uint8_t op;
 
+	if (g->m32 && form == 4)	/* 63 is ARPL (gen_p32.c) */
+		form = (int)rng_below(&g->r, 4);
 	if (form == 4) {
 		ssize = 4;
 		dsize = rng_below(&g->r, 4) ? 8 : 4;
@@ -419,9 +430,11 @@ gen_movx(struct dt_gen *g)
 		op = (uint8_t)((form & 2 ? 0xbe : 0xb6) + (form & 1));
 		do {
 			dsize = 2u << rng_below(&g->r, 3);
-		} while (ssize == 2 && dsize == 2 && rng_below(&g->r, 4));
+		} while ((ssize == 2 && dsize == 2 && rng_below(&g->r, 4)) ||
+		    (g->m32 && dsize == 8));
 	}
-	g->legacy8 = ssize == 1 && dsize != 8 && rng_below(&g->r, 2);
+	g->legacy8 = ssize == 1 && dsize != 8 && (g->m32 ||
+	    rng_below(&g->r, 2));
 	pick_rm(g, &rm, ssize, 40);
 	set_rm(g, &rm, ssize, rng_val(&g->r, ssize));
 	do {
@@ -621,6 +634,8 @@ gen_convert(struct dt_gen *g)
 	int n = 0;
 	bool d = rng_below(&g->r, 2);
 
+	if (g->m32 && size == 8)
+		size = 4;
 	set_reg(g, RAX, size, rng_val(&g->r, size));
 	if (size == 2)
 		b[n++] = 0x66;
@@ -630,6 +645,53 @@ gen_convert(struct dt_gen *g)
 	emit_bytes(g, b, n);
 	describe(g, "%s", d ? (size == 2 ? "cwd" : size == 4 ? "cdq" : "cqo") :
 	    (size == 2 ? "cbw" : size == 4 ? "cwde" : "cdqe"));
+}
+
+/* 32-bit code (DT_MODE32): the same generators, one picked per case. */
+typedef void gen_fn(struct dt_gen *);
+
+static void
+pick_gen(struct dt_gen *g, gen_fn *const *fns, size_t n)
+{
+	fns[rng_below(&g->r, (uint32_t)n)](g);
+}
+
+static void
+gen_bitops_32(struct dt_gen *g)
+{
+	static gen_fn *const fns[] = {
+		gen_bt, gen_bts, gen_btr, gen_btc, gen_bsf, gen_bsr,
+	};
+
+	pick_gen(g, fns, sizeof(fns) / sizeof(fns[0]));
+}
+
+static void
+gen_cond_32(struct dt_gen *g)
+{
+	static gen_fn *const fns[] = { gen_cmovcc, gen_setcc, gen_jcc };
+
+	pick_gen(g, fns, sizeof(fns) / sizeof(fns[0]));
+}
+
+static void
+gen_move_32(struct dt_gen *g)
+{
+	static gen_fn *const fns[] = {
+		gen_mov, gen_movx, gen_lea, gen_xchg, gen_bswap, gen_convert,
+	};
+
+	pick_gen(g, fns, sizeof(fns) / sizeof(fns[0]));
+}
+
+static void
+gen_atomic_32(struct dt_gen *g)
+{
+	static gen_fn *const fns[] = {
+		gen_xadd, gen_cmpxchg, gen_cmpxchg8b,
+	};
+
+	pick_gen(g, fns, sizeof(fns) / sizeof(fns[0]));
 }
 
 const struct dt_family dt_misc_families[] = {
@@ -656,5 +718,9 @@ const struct dt_family dt_misc_families[] = {
 	{ "cmpxchg16b", gen_cmpxchg16b, host_has_cx16 },
 	{ "convert", gen_convert, NULL },
 	{ "crc32", gen_crc32, host_has_sse42 },
+	{ "bitops_32", gen_bitops_32, NULL, true },
+	{ "cond_32", gen_cond_32, NULL, true },
+	{ "move_32", gen_move_32, NULL, true },
+	{ "atomic_32", gen_atomic_32, NULL, true },
 	{ NULL, NULL, NULL },
 };

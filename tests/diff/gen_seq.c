@@ -10,7 +10,9 @@
  * a flag reader (ADC SBB RCL RCR CMC SETcc CMOVcc Jcc LAHF PUSHF) when
  * every flag it reads is defined.  Flags undefined at the end are not
  * compared.  No BSF/BSR: a zero source (which an earlier step may
- * produce) leaves their destination undefined.
+ * produce) leaves their destination undefined.  flags_mix_32 and loop_32
+ * are the same as 32-bit code, with INC/DEC 40-4F, DAA/DAS, AAM/AAD
+ * among the steps.
  */
 #include <string.h>
 
@@ -33,6 +35,50 @@ insn_reg(struct dt_gen *g, struct dt_insn *in, struct dt_op *rm,
 	rm->base = rm->index = DT_NOREG;
 	insn_init(g, in, size, nop, op0, op1);
 	in->rm = rm;
+}
+
+/*
+ * 32-bit code only: INC/DEC r16/r32 (40-4F), DAA DAS (read AF and CF;
+ * OF undefined after), AAM AAD with a nonzero base (OF AF CF undefined
+ * after); SDM Vol 2 DAA, DAS, AAM, AAD.  Not AAA/AAS: what they do to AH
+ * for AL > F9h or AL < 6 differs between Intel and AMD (see gen_p32.c),
+ * and AL is not known here.
+ */
+static bool
+mix_step_32(struct dt_gen *g, uint32_t *def, char *d)
+{
+	uint8_t b[4];
+	int n = 0, k = (int)rng_below(&g->r, 4), r;
+	const char *name;
+
+	switch (k) {
+	case 0:
+		r = pick_reg(g, 4);
+		if (rng_below(&g->r, 3) == 0)
+			b[n++] = 0x66;
+		b[n++] = (uint8_t)((rng_below(&g->r, 2) ? 0x48 : 0x40) + r);
+		*def = (*def & F_CF) | (F_ARITH & ~F_CF);
+		name = b[n - 1] >= 0x48 ? "dec" : "inc";
+		break;
+	case 1:
+		if ((*def & (F_AF | F_CF)) != (F_AF | F_CF))
+			return (false);
+		b[n++] = rng_below(&g->r, 2) ? 0x27 : 0x2f;
+		*def = F_ARITH & ~F_OF;
+		name = b[0] == 0x27 ? "daa" : "das";
+		break;
+	default:
+		b[n++] = k == 2 ? 0xd4 : 0xd5;
+		b[n++] = (uint8_t)(rng_below(&g->r, 2) ? 10 :
+		    1 + rng_below(&g->r, 255));
+		*def = F_SF | F_ZF | F_PF;
+		name = k == 2 ? "aam" : "aad";
+		break;
+	}
+	emit_bytes(g, b, n);
+	dcat(d, name);
+	dcat(d, " ");
+	return (true);
 }
 
 /* One step; returns false if it needs flags that are undefined now. */
@@ -233,6 +279,8 @@ mix_step(struct dt_gen *g, uint32_t *def, char *d)
 		name = k ? "cmpxchg" : "xadd";
 		break;
 	default:			/* POPCNT (BSF: see above) */
+		if (g->m32)
+			return (mix_step_32(g, def, d));
 		size = pick_size(g, SZ_WIDE);
 		/* was POPCNT or TZCNT; F3 0F BC is BSF without BMI1 */
 		(void)rng_below(&g->r, 2);
@@ -534,5 +582,7 @@ const struct dt_family dt_seq_families[] = {
 	{ "smc", gen_smc, NULL },
 	{ "loop", gen_loop, NULL },
 	{ "mem_mix", gen_mem_mix, NULL },
+	{ "flags_mix_32", gen_flags_mix, NULL, true },
+	{ "loop_32", gen_loop, NULL, true },
 	{ NULL, NULL, NULL },
 };

@@ -12,6 +12,13 @@
  * alternate stack; the handler takes the registers at the fault from the
  * signal context and the vector from its trap number, and longjmps back.
  * A whole batch runs in one child; results come back in shared memory.
+ *
+ * 32-bit cases (DT_MODE32) start from a second prologue that also loads
+ * DS, ES and SS with the flat 32-bit data selector and ends with a far
+ * JMP to the 32-bit user code selector (compatibility mode, SDM Vol 3
+ * 5.2.1 / Vol 1 3.1.1); the code ends with a far JMP back to the 64-bit
+ * one and the same epilogue.  A fault in 32-bit code still reaches the
+ * 64-bit signal handler (the kernel switches to the 64-bit CS for it).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -29,10 +36,12 @@
 #include "tests/diff/difftest.h"
 
 #define RUN_EPI		(DT_RUN_VA + 0x200)
+#define RUN_PRO32	(DT_RUN_VA + 0x400)	/* prologue of 32-bit cases */
 #define ST_IN		(DT_RUN_VA + 0x800)	/* struct dt_state */
 #define ST_OUT		(DT_RUN_VA + 0x900)
 #define ST_HOSTRSP	(DT_RUN_VA + 0xa00)
 #define ST_ENTRY	(DT_RUN_VA + 0xa08)	/* where the test code starts */
+#define ST_FAR32	(DT_RUN_VA + 0xa10)	/* the same, m16:32 (CS 0x23) */
 
 static sigjmp_buf	fault_jmp;
 static struct dt_result	*cur_res;
@@ -49,32 +58,56 @@ mov_abs(uint8_t *p, bool load, int reg, uint64_t addr)
 	return (8);
 }
 
+/*
+ * A prologue: save the host's callee-saved registers and RSP, (32-bit
+ * cases: load DS, ES, SS with the flat data selector), load RFLAGS and
+ * the GPRs, jump to the test code (32-bit: far, through ST_FAR32).
+ */
 static void
-build_runner(void)
+build_prologue(uint8_t *p, bool m32)
 {
 	static const uint8_t save[] = {
 		0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57,
 	};
-	static const uint8_t restore[] = {
-		0xfc,				/* cld */
-		0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b,
-		0xc3,
+	static const uint8_t segs[] = {
+		0xb8, DT_SEL_DATA32, 0, 0, 0,	/* mov eax, 0x2b */
+		0x8e, 0xd8,			/* mov ds, eax */
+		0x8e, 0xc0,			/* mov es, eax */
+		0x8e, 0xd0,			/* mov ss, eax */
 	};
-	uint8_t *p = (uint8_t *)DT_RUN_VA;
 	int n = 0, r;
 
 	memcpy(p, save, sizeof(save));
 	n += sizeof(save);
 	n += mov_abs(p + n, false, RSP, ST_HOSTRSP);
+	if (m32) {
+		memcpy(p + n, segs, sizeof(segs));
+		n += sizeof(segs);
+	}
 	n += mov_abs(p + n, true, RAX, ST_IN + 8 * 16);	/* rflags */
 	p[n++] = 0x50;				/* push rax */
 	p[n++] = 0x9d;				/* popfq */
 	for (r = 0; r < 16; r++)
 		n += mov_abs(p + n, true, r, ST_IN + 8 * (uint64_t)r);
-	p[n++] = 0xff;				/* jmp [abs ST_ENTRY] */
-	p[n++] = 0x24;
+	p[n++] = 0xff;		/* jmp [abs] / jmp far [abs] (m16:32) */
+	p[n++] = m32 ? 0x2c : 0x24;
 	p[n++] = 0x25;
-	memcpy(p + n, &(uint32_t){ (uint32_t)ST_ENTRY }, 4);
+	memcpy(p + n, &(uint32_t){ (uint32_t)(m32 ? ST_FAR32 : ST_ENTRY) }, 4);
+}
+
+static void
+build_runner(void)
+{
+	static const uint8_t restore[] = {
+		0xfc,				/* cld */
+		0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b,
+		0xc3,
+	};
+	uint8_t *p;
+	int n = 0, r;
+
+	build_prologue((uint8_t *)DT_RUN_VA, false);
+	build_prologue((uint8_t *)RUN_PRO32, true);
 
 	p = (uint8_t *)RUN_EPI;
 	n = 0;
@@ -135,7 +168,7 @@ child(struct dt_case *cases, struct dt_result *res, int cmd_fd, int done_fd)
 	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
 	struct sigaction sa;
 	static const int sigs[] = { SIGFPE, SIGSEGV, SIGBUS, SIGILL, SIGTRAP };
-	void (*runner)(void);
+	void (*runner)(void), (*runner32)(void);
 	struct dt_state *in = (struct dt_state *)ST_IN;
 	struct dt_state *out = (struct dt_state *)ST_OUT;
 	uint8_t *code;
@@ -159,6 +192,7 @@ child(struct dt_case *cases, struct dt_result *res, int cmd_fd, int done_fd)
 	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++)
 		sigaction(sigs[i], &sa, NULL);
 	runner = (void (*)(void))(uintptr_t)DT_RUN_VA;
+	runner32 = (void (*)(void))(uintptr_t)RUN_PRO32;
 	code = (uint8_t *)DT_CODE_VA;
 	while (read(cmd_fd, &n, sizeof(n)) == sizeof(n)) {
 		/* a case that loops natively: SIGALRM ends the child */
@@ -171,18 +205,29 @@ child(struct dt_case *cases, struct dt_result *res, int cmd_fd, int done_fd)
 			 * The code, then a JMP to the epilogue if it fits in
 			 * the page; what lies beyond the page is unmapped
 			 * (see gen_fetch_fault for what cases may do there).
+			 * 32-bit code: JMP far 0x33:epilogue (EA ptr16:32).
 			 */
 			end = c->code_at + c->len;
 			memset(code, 0xcc, DT_CODE_SZ);
 			memcpy(code + c->code_at, c->code, end <= DT_CODE_SZ ?
 			    c->len : DT_CODE_SZ - c->code_at);
-			if (end + 5 <= DT_CODE_SZ) {
+			if (c->mode == DT_MODE32 && end + 7 <= DT_CODE_SZ) {
+				code[end] = 0xea;
+				memcpy(code + end + 1,
+				    &(uint32_t){ (uint32_t)RUN_EPI }, 4);
+				memcpy(code + end + 5,
+				    &(uint16_t){ DT_SEL_CODE64 }, 2);
+			} else if (c->mode != DT_MODE32 &&
+			    end + 5 <= DT_CODE_SZ) {
 				code[end] = 0xe9;
 				rel = (int32_t)(RUN_EPI -
 				    (DT_CODE_VA + end + 5));
 				memcpy(code + end + 1, &rel, 4);
 			}
 			*(uint64_t *)ST_ENTRY = DT_CODE_VA + c->code_at;
+			*(uint32_t *)ST_FAR32 = (uint32_t)(DT_CODE_VA +
+			    c->code_at);
+			*(uint16_t *)(ST_FAR32 + 4) = DT_SEL_CODE32;
 			dt_fill_memory(c, (uint8_t *)DT_DATA_VA,
 			    (uint8_t *)DT_STACK_VA);
 			*in = c->in;
@@ -192,7 +237,10 @@ child(struct dt_case *cases, struct dt_result *res, int cmd_fd, int done_fd)
 			r->note[0] = '\0';
 			cur_res = r;
 			if (sigsetjmp(fault_jmp, 0) == 0) {
-				runner();
+				if (c->mode == DT_MODE32)
+					runner32();
+				else
+					runner();
 				r->out = *out;
 			}
 			cur_res = NULL;
