@@ -195,11 +195,16 @@ child(struct dt_case *cases, struct dt_result *res, int cmd_fd, int done_fd)
 	runner32 = (void (*)(void))(uintptr_t)RUN_PRO32;
 	code = (uint8_t *)DT_CODE_VA;
 	while (read(cmd_fd, &n, sizeof(n)) == sizeof(n)) {
-		/* a case that loops natively: SIGALRM ends the child */
-		alarm(30);
 		for (i = 0; i < n; i++) {
 			struct dt_case *c = &cases[i];
 			struct dt_result *r = &res[i];
+
+			/*
+			 * A case that loops natively: SIGALRM ends the child.
+			 * Per case, since a batch of faulting cases is slow
+			 * under ASan (each fault a signal and a longjmp).
+			 */
+			alarm(10);
 
 			/*
 			 * The code, then a JMP to the epilogue if it fits in
