@@ -960,43 +960,13 @@ mmu_vaccess_slow(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
 	return (x86_lread(cpu, la, size, buf, X86_ACC_R));
 }
 
-/*
- * The common case inline: 64-bit mode, TLB hit, within one page, no
- * alignment checking.  Everything else takes the general path.
- */
-static inline struct tlb_ent *
-mmu_fast64(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
-    int kind, uint64_t *la)
-{
-	struct x86_tlb *t = cpu->tlb;
-	struct tlb_ent *e;
-	uint64_t a = off;
-	unsigned user;
-
-	if (cpu->mode != CPU_MODE_64BIT || t == NULL || cpu->dbg_data)
-		return (NULL);
-	if (seg == X86_FS || seg == X86_GS)
-		a += cpu->seg[seg].base;
-	/* Within one page, a canonical first byte makes all canonical. */
-	if (!x86_canonical(a) || (a & 0xfff) + size > 4096)
-		return (NULL);
-	user = cpu->cpl == 3;
-	if (user && (cpu->rflags & X86_AC))
-		return (NULL);
-	e = &t->e[user][kind][(a >> 12) & (TLB_N - 1)];
-	if (e->tag != a >> 12)
-		return (NULL);
-	*la = a;
-	return (e);
-}
-
 int
 x86_vread(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size, void *dst)
 {
 	struct tlb_ent *e;
 	uint64_t la;
 
-	e = mmu_fast64(cpu, seg, off, size, TLB_R, &la);
+	e = x86_tlb_hit64(cpu, seg, off, size, TLB_R, &la);
 	if (__builtin_expect(e != NULL && e->host != NULL, 1)) {
 		mmu_copy(dst, e->host + (la & 0xfff), size);
 		return (X86_OK);
@@ -1013,7 +983,7 @@ x86_vread_w(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
 	uint64_t la;
 	int rc;
 
-	e = mmu_fast64(cpu, seg, off, size, TLB_W, &la);
+	e = x86_tlb_hit64(cpu, seg, off, size, TLB_W, &la);
 	if (__builtin_expect(e != NULL && e->host != NULL, 1)) {
 		mmu_copy(dst, e->host + (la & 0xfff), size);
 		return (X86_OK);
@@ -1035,7 +1005,7 @@ x86_vwrite(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size,
 
 	if (cpu->tlb != NULL)
 		mmu_epoch_check(cpu->tlb);
-	e = mmu_fast64(cpu, seg, off, size, TLB_W, &la);
+	e = x86_tlb_hit64(cpu, seg, off, size, TLB_W, &la);
 	if (__builtin_expect(e != NULL && !(e->flags & TLBF_SLOW), 1)) {
 		mmu_copy(e->host + (la & 0xfff), src, size);
 		return (X86_OK);
