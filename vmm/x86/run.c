@@ -226,7 +226,8 @@ follow_direct(struct x86_insn *in, unsigned csz, unsigned *off)
 
 	/* X86_IF_CHAIN: a plain branch (not a LOCK-prefixed #UD) */
 	if (csz != 8 || !(in->flags & X86_IF_CHAIN) || in->map != 0 ||
-	    in->opsize != 8 || (in->opcode != 0xe8 && in->opcode != 0xe9 && in->opcode != 0xeb))
+	    in->opsize != 8 || (in->opcode != 0xe8 && in->opcode != 0xe9 &&
+	    in->opcode != 0xeb))
 		return (false);
 	t = (int64_t)*off + (int64_t)in->imm;
 	if (t < 0 || t >= 4096)
